@@ -1,0 +1,2 @@
+//! Runnable kubeforge programs; each has a library module, a thin binary and a test
+//! against the in-process test server.
