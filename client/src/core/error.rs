@@ -1,0 +1,111 @@
+//! The client [`Error`] and its predicates.
+
+use super::selector::ParseSelectorError;
+use super::status::Status;
+
+/// Everything a kubeforge client call can fail with.
+///
+/// Match on the predicates (`is_not_found()`, `is_conflict()`, …) rather than on the
+/// variants: they read the `Status` reason and code the way apimachinery's
+/// `errors.IsNotFound` and friends do, and keep working as variants are added.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a failure `Status`.
+    #[error("{}", .0.message)]
+    Api(Box<Status>),
+    /// A response body could not be decoded.
+    #[error("failed to decode the response")]
+    Decode(#[source] serde_json::Error),
+    /// A selector string could not be parsed.
+    #[error("invalid selector")]
+    Selector(#[source] ParseSelectorError),
+}
+
+impl Error {
+    /// The server's `Status`, if the server answered with one.
+    pub fn status(&self) -> Option<&Status> {
+        match self {
+            Error::Api(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn status_is(&self, f: impl Fn(&Status) -> bool) -> bool {
+        self.status().is_some_and(f)
+    }
+
+    /// 404 NotFound.
+    pub fn is_not_found(&self) -> bool {
+        self.status_is(Status::is_not_found)
+    }
+
+    /// 409 AlreadyExists.
+    pub fn is_already_exists(&self) -> bool {
+        self.status_is(Status::is_already_exists)
+    }
+
+    /// 409 Conflict: re-read and retry.
+    pub fn is_conflict(&self) -> bool {
+        self.status_is(Status::is_conflict)
+    }
+
+    /// 422 Invalid.
+    pub fn is_invalid(&self) -> bool {
+        self.status_is(Status::is_invalid)
+    }
+
+    /// 410 Gone or Expired: list again.
+    pub fn is_gone(&self) -> bool {
+        self.status_is(Status::is_gone)
+    }
+
+    /// 429 TooManyRequests.
+    pub fn is_too_many_requests(&self) -> bool {
+        self.status_is(Status::is_too_many_requests)
+    }
+
+    /// 504 Timeout or 500 ServerTimeout.
+    pub fn is_timeout(&self) -> bool {
+        self.status_is(Status::is_timeout)
+    }
+
+    /// 403 Forbidden.
+    pub fn is_forbidden(&self) -> bool {
+        self.status_is(Status::is_forbidden)
+    }
+
+    /// 400 BadRequest.
+    pub fn is_bad_request(&self) -> bool {
+        self.status_is(Status::is_bad_request)
+    }
+}
+
+impl From<Status> for Error {
+    fn from(s: Status) -> Self {
+        Error::Api(Box::new(s))
+    }
+}
+
+impl From<ParseSelectorError> for Error {
+    fn from(e: ParseSelectorError) -> Self {
+        Error::Selector(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::GroupResource;
+
+    #[test]
+    fn predicates_read_the_status() {
+        let err = Error::from(Status::not_found(&GroupResource::new("", "pods"), "p"));
+        assert!(err.is_not_found());
+        assert!(!err.is_conflict());
+        assert_eq!(err.to_string(), r#"pods "p" not found"#);
+        let err = Error::Decode(serde_json::from_str::<u8>("x").expect_err("bad json"));
+        assert!(!err.is_not_found());
+        assert!(std::error::Error::source(&err).is_some());
+    }
+}
