@@ -1,0 +1,437 @@
+//! The queue's synchronous core: every rule of client-go's `queue.go` and
+//! `delaying_queue.go`, with no async and no locking of its own.
+//!
+//! [`Queue`](crate::Queue) and friends keep one [`State`] behind one mutex and
+//! wrap it in an async shell that only parks and wakes tasks; the loom models
+//! in `src/tests/` drive the same `State` from threads. Every method runs in a
+//! short critical section: no I/O, no allocation beyond the collections' own.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
+use std::hash::Hash;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::config::{Priority, QueueConfig};
+use crate::lanes::Lanes;
+use crate::metrics::QueueMetrics;
+use crate::waiting::Waiting;
+
+/// The hash map used for per-item bookkeeping. Keys come from the cluster
+/// (object names), so we keep std's randomly seeded hasher.
+pub(crate) type Map<K, V> = HashMap<K, V>;
+
+/// Where a `delay` this long or longer puts an item: about 30 years out, far
+/// enough to mean "never" and still representable as an `Instant`.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// What the queue knows about one item that is dirty, being processed, or both.
+#[derive(Debug)]
+struct Status {
+    /// Needs processing (client-go's `dirty` set).
+    dirty: bool,
+    /// Handed out by `get` and not yet `done` (client-go's `processing` set).
+    processing: bool,
+    /// The lane the item waits in, or goes back to at `done`.
+    priority: Priority,
+    /// The ticket of the item's live lane entry, meaningful while
+    /// `dirty && !processing`.
+    ticket: u64,
+    /// When the live lane entry became ready (aging), if stamped.
+    since: Option<Instant>,
+    /// When the item last became dirty (metrics only).
+    added_at: Option<Instant>,
+    /// When the item was handed out (metrics only).
+    started_at: Option<Instant>,
+}
+
+/// What `pop` found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pop<T> {
+    /// An item to process; it is now marked processing.
+    Item(T),
+    /// Nothing ready; the caller was counted in `waiters` and must park.
+    Wait,
+    /// Shut down and nothing left to hand out.
+    Closed,
+}
+
+/// What `done` changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DoneOutcome {
+    /// The item was re-queued and a parked `get` should be woken.
+    pub(crate) wake_getter: bool,
+    /// The last item in flight finished during a drain; wake the drainer.
+    pub(crate) drained: bool,
+}
+
+/// What `add_after` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterOutcome {
+    /// Added at once (delay zero); wake a parked `get` if true.
+    Added { wake_getter: bool },
+    /// Scheduled; re-arm the timer if the earliest deadline moved earlier.
+    Scheduled { rearm: bool },
+    /// Ignored: the queue is shutting down.
+    Ignored,
+}
+
+/// The whole state of a queue, guarded by one mutex.
+///
+/// Invariants (checked by `check_invariants` in tests):
+/// - an item is a key of `items` iff it is dirty, processing, or both;
+/// - every item that is dirty and not processing has exactly one live entry
+///   in `lanes` (an entry whose ticket equals the item's), and no other item
+///   has one; `ready` counts them;
+/// - `processing` counts the items whose status says processing;
+/// - `draining` implies `shutting_down`;
+/// - while shutting down, `waiting` is empty.
+#[derive(Debug)]
+pub(crate) struct State<T> {
+    items: Map<T, Status>,
+    lanes: Lanes<T>,
+    /// Number of items waiting to be handed out: client-go's `len(queue)`.
+    ready: usize,
+    /// Number of items handed out and not yet done.
+    processing: usize,
+    /// Items scheduled with `add_after`.
+    waiting: Waiting<T>,
+    /// Set once by `shut_down`/`shut_down_with_drain`; adds are ignored after.
+    shutting_down: bool,
+    /// `shut_down_with_drain` is waiting for `processing` to reach zero; a
+    /// later `shut_down` clears it to cancel that wait.
+    draining: bool,
+    /// Number of `get` calls parked for an item. Adds only signal when it is
+    /// non-zero, so the uncontended path never touches the wake-up primitive.
+    waiters: usize,
+    metrics: Option<QueueMetrics>,
+}
+
+impl<T: Clone + Eq + Hash> State<T> {
+    pub(crate) fn new(config: &QueueConfig) -> Self {
+        Self {
+            items: Map::default(),
+            lanes: Lanes::new(config.aging),
+            ready: 0,
+            processing: 0,
+            waiting: Waiting::new(),
+            shutting_down: false,
+            draining: false,
+            waiters: 0,
+            metrics: QueueMetrics::new(config.name.as_deref(), config.metrics_provider.as_ref()),
+        }
+    }
+
+    /// Marks `item` as needing processing. Returns whether a parked `get`
+    /// should be woken.
+    ///
+    /// Ignored while shutting down. An item already waiting is not queued
+    /// twice (at most its priority rises: client-go's `Touch`); an item being
+    /// processed is only marked dirty and goes back in line at `done`.
+    pub(crate) fn add(&mut self, item: T, priority: Priority) -> bool {
+        if self.shutting_down {
+            return false;
+        }
+        match self.items.entry(item) {
+            MapEntry::Occupied(mut occupied) => {
+                let status = occupied.get_mut();
+                if status.dirty {
+                    if priority > status.priority {
+                        status.priority = priority;
+                        if !status.processing {
+                            // Promotion: a new live entry in the higher lane,
+                            // keeping the age gathered so far; the old entry
+                            // turns stale.
+                            let item = occupied.key().clone();
+                            let status = occupied.get_mut();
+                            status.ticket = self.lanes.push_since(item, priority, status.since);
+                        }
+                    }
+                    return false;
+                }
+                // Being processed: remember to run it once more after `done`.
+                status.dirty = true;
+                status.priority = priority;
+                if let Some(metrics) = &self.metrics {
+                    metrics.added();
+                    status.added_at = Some(Instant::now());
+                }
+                false
+            }
+            MapEntry::Vacant(vacant) => {
+                let added_at = self.metrics.as_ref().map(|metrics| {
+                    metrics.added();
+                    Instant::now()
+                });
+                let (ticket, since) = self.lanes.push(vacant.key().clone(), priority);
+                vacant.insert(Status {
+                    dirty: true,
+                    processing: false,
+                    priority,
+                    ticket,
+                    since,
+                    added_at,
+                    started_at: None,
+                });
+                self.ready += 1;
+                self.waiters > 0
+            }
+        }
+    }
+
+    /// Hands out the next item, or says why not. On [`Pop::Wait`] the caller
+    /// is counted as a waiter and must call [`State::stop_waiting`] when it
+    /// wakes or gives up.
+    pub(crate) fn pop(&mut self) -> Pop<T> {
+        match self.try_pop() {
+            Some(item) => Pop::Item(item),
+            None if self.shutting_down => Pop::Closed,
+            None => {
+                self.waiters += 1;
+                Pop::Wait
+            }
+        }
+    }
+
+    /// A parked `get` woke up or was cancelled.
+    pub(crate) fn stop_waiting(&mut self) {
+        self.waiters -= 1;
+    }
+
+    fn try_pop(&mut self) -> Option<T> {
+        while let Some(entry) = self.lanes.pop() {
+            let Some(status) = self.items.get_mut(&entry.item) else {
+                continue; // stale: the item finished since
+            };
+            if status.ticket != entry.ticket || !status.dirty || status.processing {
+                continue; // stale: superseded by a promotion or a re-queue
+            }
+            status.dirty = false;
+            status.processing = true;
+            self.ready -= 1;
+            self.processing += 1;
+            if let Some(metrics) = &mut self.metrics {
+                let now = Instant::now();
+                metrics.handed_out(status.added_at.take(), now);
+                status.started_at = Some(now);
+            }
+            return Some(entry.item);
+        }
+        None
+    }
+
+    /// Ends processing of `item`; if it was added meanwhile, it goes back in
+    /// line. `done` for an item that is not being processed is ignored
+    /// (client-go would queue a dirty item a second time).
+    pub(crate) fn done(&mut self, item: &T) -> DoneOutcome {
+        // One hash lookup on the common path: take the entry out, and put it
+        // back only if the item was added again while it was processed.
+        let Some((key, mut status)) = self.items.remove_entry(item) else {
+            return DoneOutcome::default();
+        };
+        if !status.processing {
+            self.items.insert(key, status);
+            return DoneOutcome::default();
+        }
+        status.processing = false;
+        self.processing -= 1;
+        if let (Some(metrics), Some(started_at)) = (&mut self.metrics, status.started_at.take()) {
+            metrics.done(started_at, Instant::now());
+        }
+        let mut outcome = DoneOutcome {
+            wake_getter: false,
+            drained: self.draining && self.processing == 0,
+        };
+        if status.dirty {
+            let (ticket, since) = self.lanes.push(key.clone(), status.priority);
+            status.ticket = ticket;
+            status.since = since;
+            self.items.insert(key, status);
+            self.ready += 1;
+            outcome.wake_getter = self.waiters > 0;
+        }
+        outcome
+    }
+
+    /// Schedules `item` to be added once `delay` has passed; client-go's
+    /// `AddAfter`. A zero delay adds at once; a waiting item only ever moves
+    /// earlier.
+    pub(crate) fn add_after(
+        &mut self,
+        item: T,
+        delay: Duration,
+        priority: Priority,
+    ) -> AfterOutcome {
+        if self.shutting_down {
+            return AfterOutcome::Ignored;
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.retried();
+        }
+        if delay.is_zero() {
+            return AfterOutcome::Added {
+                wake_getter: self.add(item, priority),
+            };
+        }
+        let now = Instant::now();
+        let ready_at = now
+            .checked_add(delay.min(FAR_FUTURE))
+            .unwrap_or(now + FAR_FUTURE);
+        AfterOutcome::Scheduled {
+            rearm: self.waiting.schedule(item, ready_at, priority),
+        }
+    }
+
+    /// Adds every scheduled item due at `now`. Returns how many parked `get`
+    /// calls should be woken.
+    pub(crate) fn add_due(&mut self, now: Instant) -> usize {
+        let mut queued = 0;
+        while let Some((item, priority)) = self.waiting.pop_due(now) {
+            if self.add(item, priority) {
+                queued += 1;
+            }
+        }
+        queued.min(self.waiters)
+    }
+
+    /// When the next scheduled item is due.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.waiting.next_ready_at()
+    }
+
+    /// Stops accepting items and drops scheduled ones; items already queued
+    /// are still handed out. With `drain`, [`State::is_drained`] turns true
+    /// only once every item handed out is done; without, it cancels the wait
+    /// of an earlier drain.
+    pub(crate) fn shut_down(&mut self, drain: bool) {
+        self.shutting_down = true;
+        self.draining = drain;
+        self.waiting.clear();
+    }
+
+    /// Whether a `shut_down_with_drain` may return.
+    pub(crate) fn is_drained(&self) -> bool {
+        !self.draining || self.processing == 0
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
+    /// Number of items ready to be handed out (client-go's `Len`).
+    pub(crate) fn len(&self) -> usize {
+        self.ready
+    }
+
+    /// Number of items scheduled with `add_after` and not yet due.
+    pub(crate) fn waiting_len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Whether the queue has a metrics recorder (is named).
+    pub(crate) fn has_metrics(&self) -> bool {
+        self.metrics.is_some()
+    }
+
+    /// Refreshes the unfinished-work gauges. Returns `false` once the queue is
+    /// shutting down, when client-go stops refreshing them.
+    pub(crate) fn update_unfinished_work(&self, now: Instant) -> bool {
+        if self.shutting_down {
+            return false;
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.update_unfinished_work(now);
+        }
+        true
+    }
+
+    /// Asserts the invariants listed on [`State`].
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let processing = self.items.values().filter(|s| s.processing).count();
+        assert_eq!(processing, self.processing, "processing count");
+        let ready = self
+            .items
+            .values()
+            .filter(|s| s.dirty && !s.processing)
+            .count();
+        assert_eq!(ready, self.ready, "ready count");
+        assert!(
+            self.items.values().all(|s| s.dirty || s.processing),
+            "an item that is neither dirty nor processing is still tracked"
+        );
+        assert!(
+            !self.draining || self.shutting_down,
+            "draining without shutdown"
+        );
+        assert!(
+            !self.shutting_down || self.waiting.len() == 0,
+            "scheduled items kept after shutdown"
+        );
+    }
+}
+
+#[cfg(all(test, not(kubeforge_loom)))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u8, Priority),
+        Pop,
+        Done(u8),
+        AddAfter(u8, u8),
+        AddDue,
+        ShutDown(bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let priority = prop_oneof![
+            Just(Priority::Low),
+            Just(Priority::Normal),
+            Just(Priority::High)
+        ];
+        prop_oneof![
+            (0..6u8, priority).prop_map(|(x, p)| Op::Add(x, p)),
+            Just(Op::Pop),
+            (0..6u8).prop_map(Op::Done),
+            (0..6u8, 0..3u8).prop_map(|(x, d)| Op::AddAfter(x, d)),
+            Just(Op::AddDue),
+            any::<bool>().prop_map(Op::ShutDown),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of operations keeps the invariants written on
+        /// `State`, and `pop` never hands out an item that is processing.
+        #[test]
+        fn every_operation_keeps_the_state_invariants(ops in prop::collection::vec(op(), 1..80)) {
+            let mut state = State::new(&QueueConfig::new());
+            let mut processing = std::collections::BTreeSet::new();
+            for op in ops {
+                match op {
+                    Op::Add(x, p) => { state.add(x, p); }
+                    Op::Pop => match state.pop() {
+                        Pop::Item(x) => prop_assert!(processing.insert(x), "{x} handed out twice"),
+                        Pop::Wait => state.stop_waiting(),
+                        Pop::Closed => prop_assert!(state.is_shutting_down()),
+                    },
+                    Op::Done(x) => {
+                        state.done(&x);
+                        processing.remove(&x);
+                    }
+                    Op::AddAfter(x, d) => {
+                        state.add_after(x, Duration::from_nanos(u64::from(d)), Priority::Normal);
+                    }
+                    // Everything scheduled is due "now" or in a few ns.
+                    Op::AddDue => { state.add_due(Instant::now() + Duration::from_micros(1)); }
+                    Op::ShutDown(drain) => state.shut_down(drain),
+                }
+                state.check_invariants();
+            }
+        }
+    }
+}
