@@ -1,0 +1,104 @@
+//! [`ApiServer`]: the state every request handler shares — storage, the resource
+//! registry with its watch caches, allocators, configuration and the background
+//! tasks — and [`ApiError`], the one error type handlers return.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kubeforge_client::core::Status;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::registry::Registry;
+use crate::registry::strategy::Allocators;
+use crate::storage::{self, Storage};
+
+/// Behaviour knobs of the API layer (the network-facing ones live in the server
+/// config).
+#[derive(Debug, Clone)]
+pub(crate) struct ApiConfig {
+    /// Events each watch cache keeps for resuming watches.
+    pub(crate) watch_history: usize,
+    /// How often watches that asked for bookmarks get one.
+    pub(crate) bookmark_interval: Duration,
+    /// The minimum server-chosen watch timeout (`--min-request-timeout`); the actual
+    /// timeout is random in `[min, 2*min)`.
+    pub(crate) min_request_timeout: Duration,
+    /// How often storage history is compacted (`--etcd-compaction-interval`); zero
+    /// disables it.
+    pub(crate) compaction_interval: Duration,
+    /// Whether the built-in namespace controller runs.
+    pub(crate) namespace_controller: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            watch_history: 10_000,
+            bookmark_interval: Duration::from_secs(60),
+            min_request_timeout: Duration::from_secs(1800),
+            compaction_interval: Duration::from_secs(300),
+            namespace_controller: true,
+        }
+    }
+}
+
+/// The shared state of one apiserver.
+#[derive(Debug)]
+pub(crate) struct ApiServer {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) registry: Registry,
+    pub(crate) allocators: Allocators,
+    pub(crate) config: ApiConfig,
+    /// Cancelled when the server shuts down; background tasks and watches stop.
+    pub(crate) shutdown: CancellationToken,
+    /// Background tasks (caches, controllers, watches), awaited on shutdown.
+    pub(crate) tasks: TaskTracker,
+    /// Pre-rendered discovery documents.
+    pub(crate) discovery: crate::apis::discovery::Documents,
+    /// Pre-rendered OpenAPI documents.
+    pub(crate) openapi: crate::apis::openapi::OpenApi,
+}
+
+impl ApiServer {
+    /// Builds the state on `storage`: starts the watch caches, seeds what must exist
+    /// (default namespaces), and starts the built-in controllers.
+    pub(crate) async fn start(
+        storage: Arc<dyn Storage>,
+        config: ApiConfig,
+        shutdown: CancellationToken,
+    ) -> Result<Arc<Self>, storage::Error> {
+        let tasks = TaskTracker::new();
+        let registry =
+            Registry::start(storage.clone(), config.watch_history, &shutdown, &tasks).await?;
+        let discovery = crate::apis::discovery::Documents::build(&registry);
+        let openapi = crate::apis::openapi::OpenApi::build(&registry);
+        let server = Arc::new(ApiServer {
+            storage,
+            registry,
+            allocators: Allocators::new(),
+            config,
+            shutdown,
+            tasks,
+            discovery,
+            openapi,
+        });
+        crate::controllers::bootstrap(&server).await?;
+        crate::controllers::start(&server);
+        Ok(server)
+    }
+}
+
+/// A request failed: the `Status` to answer with. Boxed because a `Status` is large
+/// and errors travel through many `Result`s.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError(pub(crate) Box<Status>);
+
+impl From<Status> for ApiError {
+    fn from(s: Status) -> Self {
+        ApiError(Box::new(s))
+    }
+}
+
+/// The result of a handler step.
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,297 @@
+//! Resource request handlers: one file per verb family, all reached through
+//! [`resource`], which resolves the resource, checks scope and verb, and dispatches.
+//!
+//! ```text
+//! GET    collection            list.rs   (watch=true: watch.rs)
+//! GET    object[/status]       get.rs
+//! POST   collection            write.rs  create   (review kinds: review.rs)
+//! PUT    object[/status|/finalize]        write.rs  update
+//! PATCH  object[/status]       write.rs  patch
+//! DELETE object | collection   delete.rs
+//! *      object/scale          scale.rs
+//! ```
+
+mod delete;
+mod get;
+mod list;
+pub(crate) mod negotiation;
+pub(crate) mod respond;
+mod review;
+mod scale;
+pub(crate) mod table;
+mod watch;
+mod write;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use http_body_util::{BodyExt, Limited};
+use kubeforge_client::core::{FieldSelector, LabelSelector, Status};
+use serde_json::{Map, Value};
+
+use crate::apiserver::{ApiError, ApiResult, ApiServer};
+use crate::cache::{CachedObject, WatchCache};
+use crate::registry::{Resource, convert, store};
+use crate::request_info::RequestInfo;
+use respond::Response;
+
+/// Largest accepted request body (kube-apiserver's `MaxRequestBodyBytes`).
+pub(crate) const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// One resource request being served.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) server: &'a Arc<ApiServer>,
+    pub(crate) info: &'a RequestInfo,
+    pub(crate) res: &'a Arc<Resource>,
+    pub(crate) query: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+    /// The namespace the request addresses (empty: all, or cluster scope).
+    pub(crate) namespace: &'a str,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn header(&self, name: http::header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub(crate) fn store(&self) -> store::Store<'_> {
+        store::Store::new(self.server, self.res)
+    }
+
+    pub(crate) fn cache(&self) -> ApiResult<&Arc<WatchCache>> {
+        self.server.registry.cache(self.res).ok_or_else(|| {
+            Status::method_not_supported(&self.res.group_resource(), &self.info.verb).into()
+        })
+    }
+
+    /// The bytes a cached object is served as at this endpoint (converted when the
+    /// endpoint's version is not the stored one).
+    pub(crate) fn served(&self, obj: &CachedObject) -> ApiResult<Bytes> {
+        if convert::stored_as(self.res).is_none() {
+            return Ok(obj.bytes().clone());
+        }
+        self.store().serve_cached(obj.bytes())
+    }
+
+    /// The label and field selectors of a list, watch or deletecollection.
+    pub(crate) fn selectors(
+        &self,
+        label: Option<&str>,
+        field: Option<&str>,
+    ) -> ApiResult<(LabelSelector, FieldSelector)> {
+        let labels = LabelSelector::parse(label.unwrap_or_default())
+            .map_err(|e| ApiError::from(Status::bad_request(e.to_string())))?;
+        let fields = FieldSelector::parse(field.unwrap_or_default())
+            .map_err(|e| ApiError::from(Status::bad_request(e.to_string())))?;
+        let (group, kind) = (self.res.gvk.group.as_str(), self.res.gvk.kind.as_str());
+        let fields = fields.map_fields(|f| crate::registry::fields::legacy_alias(group, kind, f));
+        for term in fields.terms() {
+            let known = term.field == "metadata.name"
+                || (self.res.namespaced && term.field == "metadata.namespace")
+                || self.res.fields.iter().any(|f| f.name == term.field);
+            if !known {
+                let msg = if self.res.field_conversion {
+                    format!("field label not supported: {}", term.field)
+                } else {
+                    format!(
+                        "\"{}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
+                        term.field
+                    )
+                };
+                return Err(Status::bad_request(msg).into());
+            }
+        }
+        Ok((labels, fields))
+    }
+}
+
+/// A filter for list and watch: namespace, labels, fields.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    pub(crate) namespace: String,
+    pub(crate) labels: LabelSelector,
+    pub(crate) fields: FieldSelector,
+}
+
+impl Filter {
+    pub(crate) fn matches(&self, obj: &CachedObject) -> bool {
+        (self.namespace.is_empty() || obj.namespace == self.namespace)
+            && self.labels.matches(obj.label_set())
+            && self.fields.matches(obj.field_set())
+    }
+
+    pub(crate) fn has_selectors(&self) -> bool {
+        !self.labels.is_empty() || !self.fields.is_empty()
+    }
+}
+
+/// Reads a request body up to [`MAX_BODY_BYTES`].
+pub(crate) async fn read_body(body: hyper::body::Incoming) -> ApiResult<Bytes> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(Status::request_entity_too_large(&format!("limit is {MAX_BODY_BYTES}")).into())
+        }
+        Err(e) => Err(Status::bad_request(format!("failed to read the request body: {e}")).into()),
+    }
+}
+
+/// Decodes an object body (JSON or YAML) into a JSON object.
+pub(crate) fn decode_object(
+    res: &Resource,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<Map<String, Value>> {
+    let format = negotiation::body_format(
+        headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    )?;
+    let value: Value = match format {
+        negotiation::BodyFormat::Json => {
+            serde_json::from_slice(body).map_err(|e| store::decode_error(res, &e.to_string()))?
+        }
+        negotiation::BodyFormat::Yaml => {
+            let text =
+                std::str::from_utf8(body).map_err(|e| store::decode_error(res, &e.to_string()))?;
+            serde_saphyr::from_str(text).map_err(|e| store::decode_error(res, &e.to_string()))?
+        }
+    };
+    match value {
+        Value::Object(m) => Ok(m),
+        other => Err(store::decode_error(
+            res,
+            &format!(
+                "json: cannot unmarshal {} into Go value of type struct",
+                type_name(&other)
+            ),
+        )),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Serves a resource request.
+pub(crate) async fn resource(
+    server: &Arc<ApiServer>,
+    info: &RequestInfo,
+    parts: &http::request::Parts,
+    body: hyper::body::Incoming,
+) -> Response {
+    let Some(res) = server
+        .registry
+        .lookup(&info.group, &info.version, &info.resource)
+    else {
+        return respond::not_found();
+    };
+    // Cluster-scoped resources have no namespaced paths; namespaced ones are addressed
+    // cluster-wide only to list or watch.
+    let namespace = if res.namespaced {
+        info.namespace.as_str()
+    } else {
+        ""
+    };
+    let is_namespace_object = res.gvk.group.is_empty() && res.plural == "namespaces";
+    if !res.namespaced && !info.namespace.is_empty() && !is_namespace_object {
+        return respond::not_found();
+    }
+    if res.namespaced && namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
+        return respond::not_found();
+    }
+    if !info.subresource.is_empty() && res.subresource(&info.subresource).is_none() {
+        return respond::not_found();
+    }
+    let ctx = Ctx {
+        server,
+        info,
+        res,
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        namespace,
+    };
+    let result = dispatch(&ctx, body).await;
+    let warnings = deprecation_warning(res);
+    let resp = match result {
+        Ok(resp) => resp,
+        Err(e) => respond::error(&e),
+    };
+    respond::with_warnings(resp, &warnings)
+}
+
+/// The deprecation warning upstream attaches to every request of a resource.
+fn deprecation_warning(res: &Resource) -> Vec<String> {
+    match (res.gvk.group.as_str(), res.plural.as_str()) {
+        ("", "endpoints") => vec![
+            "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+                .to_owned(),
+        ],
+        ("", "componentstatuses") => vec!["v1 ComponentStatus is deprecated in v1.19+".to_owned()],
+        _ => Vec::new(),
+    }
+}
+
+fn unsupported(ctx: &Ctx<'_>) -> ApiError {
+    let mut gr = ctx.res.group_resource();
+    if !ctx.info.subresource.is_empty() {
+        gr.resource = format!("{}/{}", gr.resource, ctx.info.subresource);
+    }
+    Status::method_not_supported(&gr, &ctx.info.verb).into()
+}
+
+async fn dispatch(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResult<Response> {
+    let verb = ctx.info.verb.as_str();
+    let sub = ctx.info.subresource.as_str();
+    if !sub.is_empty() {
+        let allowed = ctx
+            .res
+            .subresource(sub)
+            .is_some_and(|s| s.verbs.iter().any(|v| v == verb));
+        if !allowed {
+            return Err(unsupported(ctx));
+        }
+        return match (sub, verb) {
+            ("status", "get") => get::get(ctx).await,
+            ("status", "update") => write::update(ctx, body, store::Part::Status).await,
+            ("status", "patch") => write::patch(ctx, body, store::Part::Status).await,
+            ("finalize", "update") => write::update(ctx, body, store::Part::Finalize).await,
+            ("scale", "get") => scale::get(ctx).await,
+            ("scale", "update") => scale::update(ctx, body).await,
+            ("scale", "patch") => scale::patch(ctx, body).await,
+            _ => Err(unsupported(ctx)),
+        };
+    }
+    if !ctx.res.supports(verb) {
+        return Err(unsupported(ctx));
+    }
+    match verb {
+        "get" => get::get(ctx).await,
+        "list" => list::list(ctx).await,
+        "watch" => watch::watch(ctx).await,
+        "create" if ctx.res.storage_prefix.is_none() => review::create(ctx, body).await,
+        "create" => write::create(ctx, body).await,
+        "update" => write::update(ctx, body, store::Part::Main).await,
+        "patch" => write::patch(ctx, body, store::Part::Main).await,
+        "delete" => delete::delete(ctx, body).await,
+        "deletecollection" => delete::delete_collection(ctx, body).await,
+        _ => Err(unsupported(ctx)),
+    }
+}
+
+/// Maps a storage error of this request to a `Status`.
+pub(crate) fn store_error(ctx: &Ctx<'_>, e: crate::storage::Error) -> ApiError {
+    store::storage_status(&ctx.res.group_resource(), &ctx.info.name, e)
+}

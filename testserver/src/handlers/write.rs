@@ -1,0 +1,218 @@
+//! POST (create), PUT (update) and PATCH (JSON patch and JSON merge patch).
+
+use bytes::Bytes;
+use kubeforge_client::core::{
+    CreateOptions, FieldError, GroupKind, PatchOptions, Status, UpdateOptions,
+};
+use serde_json::{Map, Value};
+
+use super::negotiation::{Accepts, Output, negotiate};
+use super::respond::{self, Response};
+use super::{Ctx, decode_object, read_body, table};
+use crate::apiserver::{ApiError, ApiResult};
+use crate::registry::store::{Part, Written};
+
+/// Most operations a JSON patch may have (upstream's limit).
+const MAX_JSON_PATCH_OPS: usize = 10_000;
+
+/// Patch media types accepted until strategic merge and apply patches are supported.
+const PATCH_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+];
+
+fn invalid_options(kind: &str, errs: &[FieldError]) -> ApiError {
+    Status::invalid(&GroupKind::new("meta.k8s.io", kind), "", errs).into()
+}
+
+fn write_output(ctx: &Ctx<'_>) -> ApiResult<Output> {
+    negotiate(
+        ctx.header(http::header::ACCEPT),
+        Accepts {
+            table: false,
+            metadata: false,
+        },
+    )
+}
+
+/// Answers a write with the written object.
+pub(super) fn written(output: Output, w: Written) -> ApiResult<Response> {
+    Ok(match output {
+        Output::Yaml => respond::bytes(w.code, "application/yaml", table::yaml(&w.bytes)?),
+        _ => respond::bytes(w.code, "application/json", w.bytes),
+    })
+}
+
+pub(super) async fn create(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResult<Response> {
+    let opts = CreateOptions::from_query(ctx.query);
+    let errs = opts.validate();
+    if !errs.is_empty() {
+        return Err(invalid_options("CreateOptions", &errs));
+    }
+    let output = write_output(ctx)?;
+    let bytes = read_body(body).await?;
+    let obj = decode_object(ctx.res, ctx.headers, &bytes)?;
+    let w = ctx.store().create(ctx.namespace, obj, &opts).await?;
+    written(output, w)
+}
+
+pub(super) async fn update(
+    ctx: &Ctx<'_>,
+    body: hyper::body::Incoming,
+    part: Part,
+) -> ApiResult<Response> {
+    let opts = UpdateOptions::from_query(ctx.query);
+    let errs = opts.validate();
+    if !errs.is_empty() {
+        return Err(invalid_options("UpdateOptions", &errs));
+    }
+    let output = write_output(ctx)?;
+    let bytes = read_body(body).await?;
+    let obj = decode_object(ctx.res, ctx.headers, &bytes)?;
+    let w = ctx
+        .store()
+        .update(ctx.namespace, &ctx.info.name, obj, part, opts.is_dry_run())
+        .await?;
+    written(output, w)
+}
+
+/// A decoded patch.
+#[derive(Debug)]
+pub(super) enum Patch {
+    Json(json_patch::Patch),
+    Merge(Value),
+}
+
+impl Patch {
+    /// Parses a patch body by its content type.
+    pub(super) fn parse(content_type: Option<&str>, body: &[u8]) -> ApiResult<Patch> {
+        let essence = content_type
+            .and_then(|c| c.split(';').next())
+            .map(|c| c.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        match essence.as_str() {
+            "application/json-patch+json" => {
+                let p: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
+                    ApiError::from(Status::bad_request(format!("error decoding patch: {e}")))
+                })?;
+                if p.0.len() > MAX_JSON_PATCH_OPS {
+                    return Err(Status::request_entity_too_large(&format!(
+                        "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPS}, got {}",
+                        p.0.len()
+                    ))
+                    .into());
+                }
+                Ok(Patch::Json(p))
+            }
+            "application/merge-patch+json" => serde_json::from_slice(body)
+                .map(Patch::Merge)
+                .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")).into()),
+            other => Err(Status::unsupported_media_type(other, PATCH_TYPES).into()),
+        }
+    }
+
+    /// Whether the patch itself sets `metadata.resourceVersion` (then a concurrent
+    /// write is a conflict for the client, not a retry for the server).
+    pub(super) fn pins_resource_version(&self) -> bool {
+        match self {
+            Patch::Json(p) => p.0.iter().any(|op| {
+                let path = match op {
+                    json_patch::PatchOperation::Add(o) => o.path.to_string(),
+                    json_patch::PatchOperation::Replace(o) => o.path.to_string(),
+                    json_patch::PatchOperation::Test(o) => o.path.to_string(),
+                    _ => String::new(),
+                };
+                path == "/metadata/resourceVersion"
+            }),
+            Patch::Merge(v) => v
+                .pointer("/metadata/resourceVersion")
+                .is_some_and(|v| !v.is_null()),
+        }
+    }
+
+    /// Applies the patch to a JSON document.
+    pub(super) fn apply(&self, doc: &mut Value) -> ApiResult<()> {
+        match self {
+            Patch::Json(p) => json_patch::patch(doc, p).map_err(|e| {
+                let mut s = Status::failure(
+                    422,
+                    kubeforge_client::core::StatusReason::Invalid,
+                    e.to_string(),
+                );
+                s.details = None;
+                ApiError::from(s)
+            }),
+            Patch::Merge(m) => {
+                json_patch::merge(doc, m);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Reads and parses a patch request's options and body.
+pub(super) async fn patch_request(
+    ctx: &Ctx<'_>,
+    body: hyper::body::Incoming,
+) -> ApiResult<(PatchOptions, Patch)> {
+    let opts = PatchOptions::from_query(ctx.query);
+    let mut errs = opts.validate();
+    if opts.force.is_some() {
+        errs.push(FieldError::forbidden(
+            "force",
+            "may not be specified for non-apply patch",
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(invalid_options("PatchOptions", &errs));
+    }
+    let bytes: Bytes = read_body(body).await?;
+    let patch = Patch::parse(ctx.header(http::header::CONTENT_TYPE), &bytes)?;
+    Ok((opts, patch))
+}
+
+fn as_object(ctx: &Ctx<'_>, v: Value) -> ApiResult<Map<String, Value>> {
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(crate::registry::store::decode_error(
+            ctx.res,
+            "the patched object is not a JSON object",
+        )),
+    }
+}
+
+pub(super) async fn patch(
+    ctx: &Ctx<'_>,
+    body: hyper::body::Incoming,
+    part: Part,
+) -> ApiResult<Response> {
+    let output = write_output(ctx)?;
+    let (opts, patch) = patch_request(ctx, body).await?;
+    let store = ctx.store();
+    let name = &ctx.info.name;
+    loop {
+        let Some(cur) = store.current(ctx.namespace, name).await? else {
+            return Err(Status::not_found(&ctx.res.group_resource(), name).into());
+        };
+        let current_rv = cur.kv.mod_revision.to_string();
+        let mut doc = Value::Object(cur.obj);
+        patch.apply(&mut doc)?;
+        let patched = as_object(ctx, doc)?;
+        match store
+            .update(ctx.namespace, name, patched, part, opts.is_dry_run())
+            .await
+        {
+            Err(e)
+                if e.0.is_conflict()
+                    && !patch.pins_resource_version()
+                    && e.0.message.contains("has been modified") =>
+            {
+                // Someone wrote between our read and our write: patch the new state.
+                let _ = current_rv;
+                continue;
+            }
+            Err(e) => return Err(e),
+            Ok(w) => return written(output, w),
+        }
+    }
+}

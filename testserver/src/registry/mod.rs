@@ -1,0 +1,274 @@
+//! The table of every resource the server knows, and the generic REST semantics
+//! that apply to all of them.
+//!
+//! - [`builtin`]: the built-in resources of Kubernetes 1.33, as data.
+//! - [`Resource`]: one resource at one group-version, with what the generic store and
+//!   discovery need (names, scope, verbs, subresources, storage prefix, strategy
+//!   facts, selectable fields).
+//! - [`Registry`]: the lookup by group/version/resource and the watch caches, one per
+//!   stored resource (resources served at several versions share one).
+//! - [`store`]: create, update, patch and delete, implemented once
+//!   (kube-apiserver's `genericregistry.Store`), with [`strategy`] for what differs
+//!   per kind and [`validation`] for object metadata rules.
+//! - [`fields`], [`printers`]: selectable fields and `kubectl get` columns per kind.
+
+pub(crate) mod builtin;
+pub(crate) mod convert;
+pub(crate) mod delete;
+pub(crate) mod fields;
+pub(crate) mod printers;
+pub(crate) mod store;
+pub(crate) mod strategy;
+pub(crate) mod validation;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kubeforge_client::core::{GroupKind, GroupResource, GroupVersionKind};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::cache::{CacheSpec, WatchCache};
+use crate::storage::{self, Storage};
+pub(crate) use builtin::{StatusOnCreate, Strategy};
+use fields::FieldSpec;
+
+/// A subresource as discovery lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct Subresource {
+    pub(crate) name: String,
+    pub(crate) gvk: GroupVersionKind,
+    pub(crate) verbs: Vec<String>,
+}
+
+/// One resource at one group-version.
+#[derive(Debug)]
+pub(crate) struct Resource {
+    pub(crate) gvk: GroupVersionKind,
+    pub(crate) plural: String,
+    pub(crate) singular: String,
+    pub(crate) namespaced: bool,
+    pub(crate) verbs: Vec<String>,
+    pub(crate) short_names: Vec<String>,
+    pub(crate) categories: Vec<String>,
+    pub(crate) subresources: Vec<Subresource>,
+    /// `storageVersionHash` as discovery shows it; empty when not stored.
+    pub(crate) storage_version_hash: String,
+    /// The storage key prefix with its trailing `/` (`/registry/pods/`); `None` for
+    /// resources that are never stored (access reviews).
+    pub(crate) storage_prefix: Option<String>,
+    pub(crate) strategy: Strategy,
+    /// Selectable fields beyond the metadata ones.
+    pub(crate) fields: &'static [FieldSpec],
+    /// Whether the kind has its own field-label conversion upstream.
+    pub(crate) field_conversion: bool,
+}
+
+impl Resource {
+    /// `resource.group` for messages (`deployments.apps`, `pods`).
+    pub(crate) fn group_resource(&self) -> GroupResource {
+        GroupResource::new(self.gvk.group.clone(), self.plural.clone())
+    }
+
+    /// `Kind.group` for `Invalid` messages.
+    pub(crate) fn group_kind(&self) -> GroupKind {
+        self.gvk.group_kind()
+    }
+
+    /// The `apiVersion` objects are served with.
+    pub(crate) fn api_version(&self) -> String {
+        self.gvk.api_version()
+    }
+
+    /// The kind of a list of these objects.
+    pub(crate) fn list_kind(&self) -> String {
+        format!("{}List", self.gvk.kind)
+    }
+
+    /// Whether `verb` is in discovery's verbs.
+    pub(crate) fn supports(&self, verb: &str) -> bool {
+        self.verbs.iter().any(|v| v == verb)
+    }
+
+    /// The subresource named `name`, if discovery lists it.
+    pub(crate) fn subresource(&self, name: &str) -> Option<&Subresource> {
+        self.subresources.iter().find(|s| s.name == name)
+    }
+
+    /// The storage key of an object (`/registry/pods/ns/name`, `/registry/minions/name`).
+    pub(crate) fn key(&self, namespace: &str, name: &str) -> Option<String> {
+        let prefix = self.storage_prefix.as_ref()?;
+        Some(if self.namespaced {
+            format!("{prefix}{namespace}/{name}")
+        } else {
+            format!("{prefix}{name}")
+        })
+    }
+
+    /// The key prefix of a namespace's objects, or of all objects when `namespace` is
+    /// empty.
+    pub(crate) fn namespace_prefix(&self, namespace: &str) -> Option<String> {
+        let prefix = self.storage_prefix.as_ref()?;
+        Some(if self.namespaced && !namespace.is_empty() {
+            format!("{prefix}{namespace}/")
+        } else {
+            prefix.clone()
+        })
+    }
+
+    fn from_builtin(b: &builtin::BuiltinResource) -> Self {
+        let (fields, field_conversion) = fields::selectable_fields(b.group, b.kind);
+        Resource {
+            gvk: GroupVersionKind::new(b.group, b.version, b.kind),
+            plural: b.plural.to_owned(),
+            singular: b.singular.to_owned(),
+            namespaced: b.namespaced,
+            verbs: b.verbs.iter().map(|v| (*v).to_owned()).collect(),
+            short_names: b.short_names.iter().map(|v| (*v).to_owned()).collect(),
+            categories: b.categories.iter().map(|v| (*v).to_owned()).collect(),
+            subresources: b
+                .subresources
+                .iter()
+                .map(|s| Subresource {
+                    name: s.name.to_owned(),
+                    // The table leaves group and version empty when they are the parent's.
+                    gvk: if s.version.is_empty() {
+                        GroupVersionKind::new(b.group, b.version, s.kind)
+                    } else {
+                        GroupVersionKind::new(s.group, s.version, s.kind)
+                    },
+                    verbs: s.verbs.iter().map(|v| (*v).to_owned()).collect(),
+                })
+                .collect(),
+            storage_version_hash: b.storage_version_hash.to_owned(),
+            storage_prefix: (!b.etcd_prefix.is_empty())
+                .then(|| format!("/registry/{}/", b.etcd_prefix)),
+            strategy: b.strategy,
+            fields,
+            field_conversion,
+        }
+    }
+}
+
+/// Every resource the server serves, and the watch caches behind them.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    resources: Vec<Arc<Resource>>,
+    by_path: HashMap<(String, String, String), Arc<Resource>>,
+    /// Groups in discovery order, each with its versions, preferred first.
+    groups: Vec<(String, Vec<String>)>,
+    caches: HashMap<String, Arc<WatchCache>>,
+}
+
+impl Registry {
+    /// Builds the built-in table and starts a watch cache per storage prefix.
+    pub(crate) async fn start(
+        storage: Arc<dyn Storage>,
+        history_capacity: usize,
+        shutdown: &CancellationToken,
+        tasks: &TaskTracker,
+    ) -> Result<Self, storage::Error> {
+        let resources: Vec<Arc<Resource>> = builtin::RESOURCES
+            .iter()
+            .map(|b| Arc::new(Resource::from_builtin(b)))
+            .collect();
+        let groups = builtin::GROUPS
+            .iter()
+            .map(|(g, vs)| {
+                (
+                    (*g).to_owned(),
+                    vs.iter().map(|v| (*v).to_owned()).collect(),
+                )
+            })
+            .collect();
+        let mut by_path = HashMap::new();
+        let mut caches = HashMap::new();
+        for r in &resources {
+            by_path.insert(
+                (r.gvk.group.clone(), r.gvk.version.clone(), r.plural.clone()),
+                r.clone(),
+            );
+            let Some(prefix) = &r.storage_prefix else {
+                continue;
+            };
+            if caches.contains_key(prefix) {
+                continue;
+            }
+            let spec = CacheSpec {
+                prefix: prefix.clone(),
+                fields: r.fields,
+                namespaced: r.namespaced,
+                history_capacity,
+            };
+            let cache =
+                WatchCache::start(storage.clone(), spec, shutdown.child_token(), tasks).await?;
+            caches.insert(prefix.clone(), cache);
+        }
+        Ok(Registry {
+            resources,
+            by_path,
+            groups,
+            caches,
+        })
+    }
+
+    /// The resource at a group, version and plural.
+    pub(crate) fn lookup(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+    ) -> Option<&Arc<Resource>> {
+        self.by_path
+            .get(&(group.to_owned(), version.to_owned(), plural.to_owned()))
+    }
+
+    /// Every resource, in discovery order.
+    pub(crate) fn resources(&self) -> &[Arc<Resource>] {
+        &self.resources
+    }
+
+    /// Groups in discovery order with their versions, preferred first.
+    pub(crate) fn groups(&self) -> &[(String, Vec<String>)] {
+        &self.groups
+    }
+
+    /// Whether the group-version is served.
+    pub(crate) fn serves(&self, group: &str, version: &str) -> bool {
+        self.groups
+            .iter()
+            .any(|(g, vs)| g == group && vs.iter().any(|v| v == version))
+    }
+
+    /// The watch cache behind a resource.
+    pub(crate) fn cache(&self, resource: &Resource) -> Option<&Arc<WatchCache>> {
+        self.caches.get(resource.storage_prefix.as_ref()?)
+    }
+
+    /// Every watch cache.
+    pub(crate) fn caches(&self) -> impl Iterator<Item = &Arc<WatchCache>> {
+        self.caches.values()
+    }
+
+    /// The preferred-version resource of every stored, namespaced kind (what the
+    /// namespace controller empties), one per storage prefix.
+    pub(crate) fn namespaced_stored(&self) -> Vec<Arc<Resource>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (group, versions) in &self.groups {
+            for version in versions {
+                for r in &self.resources {
+                    if &r.gvk.group == group
+                        && &r.gvk.version == version
+                        && r.namespaced
+                        && let Some(p) = &r.storage_prefix
+                        && seen.insert(p.clone())
+                    {
+                        out.push(r.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+}
