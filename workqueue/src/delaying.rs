@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
 use crate::queue::{Queue, Shared};
-use crate::state::AfterOutcome;
+use crate::state::{AfterOutcome, ready_at};
 
 /// A [`Queue`] with [`add_after`](DelayingQueue::add_after): client-go's
 /// `TypedDelayingInterface`.
@@ -104,13 +104,12 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> DelayingQueue<T> {
     /// As [`add_after`](DelayingQueue::add_after).
     pub fn add_after_with_priority(&self, item: T, delay: Duration, priority: Priority) {
         let shared = &self.queue.shared;
-        let outcome = shared.state.lock().add_after(item, delay, priority);
+        let (outcome, wake) = shared.core.add_after(item, ready_at(delay), priority);
+        if wake {
+            shared.ready.notify_one();
+        }
         match outcome {
-            AfterOutcome::Added { wake_getter } => {
-                if wake_getter {
-                    shared.ready.notify_one();
-                }
-            }
+            AfterOutcome::Added { .. } | AfterOutcome::Ignored => {}
             AfterOutcome::Scheduled { rearm } => {
                 shared.timer_task.get_or_init(|| {
                     tokio::spawn(run_timer(Arc::downgrade(shared), Arc::clone(&shared.timer)))
@@ -119,7 +118,6 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> DelayingQueue<T> {
                     shared.timer.notify_one();
                 }
             }
-            AfterOutcome::Ignored => {}
         }
     }
 
@@ -159,7 +157,7 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> DelayingQueue<T> {
 
     /// Number of items scheduled with `add_after` and not yet due.
     pub fn waiting_len(&self) -> usize {
-        self.queue.shared.state.lock().waiting_len()
+        self.queue.shared.core.waiting_len()
     }
 
     /// See [`Queue::shut_down`]; scheduled items are dropped.
@@ -194,13 +192,8 @@ async fn run_timer<T: Clone + Eq + Hash>(shared: Weak<Shared<T>>, wake: Arc<Noti
             let Some(shared) = shared.upgrade() else {
                 return;
             };
-            let (wake_getters, next) = {
-                let mut state = shared.state.lock();
-                if state.is_shutting_down() {
-                    return;
-                }
-                let wake_getters = state.add_due(Instant::now());
-                (wake_getters, state.next_due())
+            let Some((wake_getters, next)) = shared.core.add_due(Instant::now()) else {
+                return;
             };
             shared.wake_getters(wake_getters);
             next

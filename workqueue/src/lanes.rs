@@ -16,6 +16,8 @@ use crate::config::Priority;
 #[derive(Debug)]
 pub(crate) struct Entry<T> {
     pub(crate) item: T,
+    /// The item's hash, so handing it out needs no rehash.
+    pub(crate) hash: u64,
     /// Matches the owning item's ticket while this entry is the item's live
     /// one; a promotion to a higher lane leaves a stale copy behind, which the
     /// state skips when it comes out.
@@ -49,12 +51,17 @@ impl<T> Lanes<T> {
 
     /// Appends `item` to its priority's lane; returns the entry's ticket and
     /// ready time.
-    pub(crate) fn push(&mut self, item: T, priority: Priority) -> (u64, Option<Instant>) {
+    pub(crate) fn push(
+        &mut self,
+        item: T,
+        hash: u64,
+        priority: Priority,
+    ) -> (u64, Option<Instant>) {
         if priority != Priority::Normal && self.stamping_since.is_none() {
             self.stamping_since = Some(Instant::now());
         }
         let since = self.stamping_since.map(|_| Instant::now());
-        (self.push_since(item, priority, since), since)
+        (self.push_since(item, hash, priority, since), since)
     }
 
     /// Appends `item` keeping an earlier ready time (a promotion keeps the
@@ -62,6 +69,7 @@ impl<T> Lanes<T> {
     pub(crate) fn push_since(
         &mut self,
         item: T,
+        hash: u64,
         priority: Priority,
         since: Option<Instant>,
     ) -> u64 {
@@ -72,6 +80,7 @@ impl<T> Lanes<T> {
         self.next_ticket += 1;
         self.lanes[priority.lane()].push_back(Entry {
             item,
+            hash,
             ticket,
             since,
         });

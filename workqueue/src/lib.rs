@@ -117,6 +117,7 @@
 //! shutdown or when the last handle is dropped.
 
 mod config;
+mod core;
 mod delaying;
 mod lanes;
 mod loom;

@@ -7,14 +7,14 @@
 //! does not build (or drops features) under it.
 
 #[cfg(not(kubeforge_loom))]
-pub(crate) use parking_lot::Mutex;
+pub(crate) use parking_lot::{Mutex, MutexGuard};
 
 #[cfg(kubeforge_loom)]
-pub(crate) use self::mocked::Mutex;
+pub(crate) use self::mocked::{Mutex, MutexGuard};
 
 #[cfg(kubeforge_loom)]
 mod mocked {
-    use loom::sync::MutexGuard;
+    pub(crate) use loom::sync::MutexGuard;
 
     /// loom's mutex with parking_lot's `lock()` signature.
     ///

@@ -11,14 +11,14 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
-use crate::loom::Mutex;
+use crate::core::{Core, DoneWake};
 use crate::metrics::UNFINISHED_WORK_UPDATE_PERIOD;
-use crate::state::{DoneOutcome, Pop, State};
+use crate::state::Pop;
 
 /// What every handle of one queue shares.
 pub(crate) struct Shared<T> {
-    /// All queue state, under one lock; never held across an `.await`.
-    pub(crate) state: Mutex<State<T>>,
+    /// State, inbox and wake-up decisions; never locked across an `.await`.
+    pub(crate) core: Core<T>,
     /// Parked `get` calls. Each registers (`enable`) before it looks at the
     /// state, so a wake-up sent after that look cannot be missed.
     pub(crate) ready: Notify,
@@ -58,11 +58,11 @@ impl<T> Shared<T> {
         }
     }
 
-    fn after_done(&self, outcome: DoneOutcome) {
-        if outcome.wake_getter {
+    fn after_done(&self, wake: DoneWake) {
+        if wake.getter {
             self.ready.notify_one();
         }
-        if outcome.drained {
+        if wake.drained {
             self.drained.notify_waiters();
         }
     }
@@ -70,10 +70,10 @@ impl<T> Shared<T> {
 
 impl<T: Clone + Eq + Hash + Send + Sync + 'static> Shared<T> {
     pub(crate) fn new(config: &QueueConfig) -> Self {
-        let state = State::new(config);
+        let core = Core::new(config);
         Self {
-            has_metrics: state.has_metrics(),
-            state: Mutex::new(state),
+            has_metrics: core.has_metrics(),
+            core,
             ready: Notify::new(),
             drained: Notify::new(),
             timer: Arc::new(Notify::new()),
@@ -182,10 +182,8 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     /// priority, it moves up to `priority` keeping its place in time (it is
     /// never moved down).
     pub fn add_with_priority(&self, item: T, priority: Priority) {
-        let wake = self.shared.state.lock().add(item, priority);
-        if wake {
-            self.shared.ready.notify_one();
-        }
+        let wakes = self.shared.core.add(item, priority);
+        self.shared.wake_getters(wakes);
     }
 
     /// Waits for the next item to process and marks it as being processed.
@@ -209,33 +207,25 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
             self.start_metrics_task();
         }
         // Fast path: an item is ready, no need to register for a wake-up.
-        {
-            let mut state = self.shared.state.lock();
-            match state.pop() {
-                Pop::Item(item) => return Some(item),
-                Pop::Closed => return None,
-                Pop::Wait => state.stop_waiting(),
-            }
+        if let Some(item) = self.shared.core.try_pop() {
+            return Some(item);
         }
         let mut waiter = Waiter {
-            shared: &self.shared,
+            core: &self.shared.core,
             counted: false,
         };
         loop {
             let mut notified = pin!(self.shared.ready.notified());
             // Register before looking, so an add after the look wakes us.
             notified.as_mut().enable();
-            {
-                let mut state = self.shared.state.lock();
-                if waiter.counted {
-                    state.stop_waiting();
-                    waiter.counted = false;
-                }
-                match state.pop() {
-                    Pop::Item(item) => return Some(item),
-                    Pop::Closed => return None,
-                    Pop::Wait => waiter.counted = true,
-                }
+            if waiter.counted {
+                waiter.counted = false;
+                self.shared.core.stop_waiting();
+            }
+            match self.shared.core.pop() {
+                Pop::Item(item) => return Some(item),
+                Pop::Closed => return None,
+                Pop::Wait => waiter.counted = true,
             }
             notified.await;
         }
@@ -247,15 +237,15 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     /// now. Calling `done` for an item that is not being processed does
     /// nothing.
     pub fn done(&self, item: &T) {
-        let outcome = self.shared.state.lock().done(item);
-        self.shared.after_done(outcome);
+        let wake = self.shared.core.done(item);
+        self.shared.after_done(wake);
     }
 
     /// Number of items waiting to be handed out (not counting items being
     /// processed or scheduled for later). Informational only: it may change
     /// before the caller acts on it.
     pub fn len(&self) -> usize {
-        self.shared.state.lock().len()
+        self.shared.core.len()
     }
 
     /// Whether no item is waiting to be handed out; see [`len`](Queue::len).
@@ -270,7 +260,7 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     /// Also ends the wait of a pending
     /// [`shut_down_with_drain`](Queue::shut_down_with_drain) at once.
     pub fn shut_down(&self) {
-        self.shared.state.lock().shut_down(false);
+        self.shared.core.shut_down(false);
         self.wake_all();
     }
 
@@ -285,12 +275,12 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     /// Cancel-safe: the queue is shut down by the first poll and stays so;
     /// dropping the future only stops waiting for in-flight work.
     pub async fn shut_down_with_drain(&self) {
-        self.shared.state.lock().shut_down(true);
+        self.shared.core.shut_down(true);
         self.wake_all();
         loop {
             let mut notified = pin!(self.shared.drained.notified());
             notified.as_mut().enable();
-            if self.shared.state.lock().is_drained() {
+            if self.shared.core.is_drained() {
                 return;
             }
             notified.await;
@@ -300,7 +290,7 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     /// Whether [`shut_down`](Queue::shut_down) or
     /// [`shut_down_with_drain`](Queue::shut_down_with_drain) was called.
     pub fn is_shutting_down(&self) -> bool {
-        self.shared.state.lock().is_shutting_down()
+        self.shared.core.is_shutting_down()
     }
 
     fn wake_all(&self) {
@@ -316,17 +306,17 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     }
 }
 
-/// A `get` counted in `State::waiters`; uncounts itself if the `get` is
+/// A `get` counted as a parked waiter; uncounts itself if the `get` is
 /// dropped while parked.
 struct Waiter<'a, T: Clone + Eq + Hash> {
-    shared: &'a Shared<T>,
+    core: &'a Core<T>,
     counted: bool,
 }
 
 impl<T: Clone + Eq + Hash> Drop for Waiter<'_, T> {
     fn drop(&mut self) {
         if self.counted {
-            self.shared.state.lock().stop_waiting();
+            self.core.stop_waiting();
         }
     }
 }
@@ -341,7 +331,7 @@ async fn refresh_unfinished_work<T: Clone + Eq + Hash>(shared: Weak<Shared<T>>) 
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        if !shared.state.lock().update_unfinished_work(Instant::now()) {
+        if !shared.core.update_unfinished_work(Instant::now()) {
             return;
         }
     }

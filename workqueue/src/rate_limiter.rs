@@ -18,7 +18,10 @@ use governor::{Quota, RateLimiter as Gcra};
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
-use crate::state::Map;
+use crate::state::ItemHasher;
+
+/// Per-item limiter state, hashed like the queue's own bookkeeping.
+type Map<K, V> = std::collections::HashMap<K, V, ItemHasher>;
 
 /// Decides how long an item waits before it is retried; client-go's
 /// `TypedRateLimiter`.

@@ -4,13 +4,16 @@
 //! [`Queue`](crate::Queue) and friends keep one [`State`] behind one mutex and
 //! wrap it in an async shell that only parks and wakes tasks; the loom models
 //! in `src/tests/` drive the same `State` from threads. Every method runs in a
-//! short critical section: no I/O, no allocation beyond the collections' own.
+//! short critical section: callers hash items before taking the lock, and
+//! nothing in here does I/O.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as MapEntry;
+#[cfg(test)]
+use std::hash::BuildHasher;
 use std::hash::Hash;
 use std::time::Duration;
 
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
@@ -18,13 +21,28 @@ use crate::lanes::Lanes;
 use crate::metrics::QueueMetrics;
 use crate::waiting::Waiting;
 
-/// The hash map used for per-item bookkeeping. Keys come from the cluster
-/// (object names), so we keep std's randomly seeded hasher.
-pub(crate) type Map<K, V> = HashMap<K, V>;
+/// The hasher for per-item bookkeeping: foldhash, seeded per process. Keys
+/// come from the cluster (object names), so we want a randomly seeded hash;
+/// foldhash is the one hashbrown picks by default, several times faster than
+/// std's SipHash on short strings.
+pub(crate) type ItemHasher = foldhash::fast::RandomState;
 
 /// Where a `delay` this long or longer puts an item: about 30 years out, far
 /// enough to mean "never" and still representable as an `Instant`.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant an item added with `delay` becomes ready, or `None` for a zero
+/// delay (a plain add). Never overflows.
+pub(crate) fn ready_at(delay: Duration) -> Option<Instant> {
+    if delay.is_zero() {
+        return None;
+    }
+    let now = Instant::now();
+    Some(
+        now.checked_add(delay.min(FAR_FUTURE))
+            .unwrap_or(now + FAR_FUTURE),
+    )
+}
 
 /// What the queue knows about one item that is dirty, being processed, or both.
 #[derive(Debug)]
@@ -35,8 +53,8 @@ struct Status {
     processing: bool,
     /// The lane the item waits in, or goes back to at `done`.
     priority: Priority,
-    /// The ticket of the item's live lane entry, meaningful while
-    /// `dirty && !processing`.
+    /// The ticket of the item's live lane entry while `dirty && !processing`;
+    /// tickets are never reused, so an entry with another ticket is stale.
     ticket: u64,
     /// When the live lane entry became ready (aging), if stamped.
     since: Option<Instant>,
@@ -46,12 +64,28 @@ struct Status {
     started_at: Option<Instant>,
 }
 
-/// What `pop` found.
+/// One tracked item.
+#[derive(Debug)]
+struct Tracked<T> {
+    item: T,
+    hash: u64,
+    status: Status,
+}
+
+/// An add recorded in the inbox and not yet applied.
+#[derive(Debug)]
+pub(crate) struct Pending<T> {
+    pub(crate) item: T,
+    pub(crate) hash: u64,
+    pub(crate) priority: Priority,
+}
+
+/// What `Core::pop` found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Pop<T> {
     /// An item to process; it is now marked processing.
     Item(T),
-    /// Nothing ready; the caller was counted in `waiters` and must park.
+    /// Nothing ready; the caller was counted as a waiter and must park.
     Wait,
     /// Shut down and nothing left to hand out.
     Closed,
@@ -60,8 +94,8 @@ pub(crate) enum Pop<T> {
 /// What `done` changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DoneOutcome {
-    /// The item was re-queued and a parked `get` should be woken.
-    pub(crate) wake_getter: bool,
+    /// The item was re-queued (a parked `get` may take it).
+    pub(crate) requeued: bool,
     /// The last item in flight finished during a drain; wake the drainer.
     pub(crate) drained: bool,
 }
@@ -69,8 +103,8 @@ pub(crate) struct DoneOutcome {
 /// What `add_after` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AfterOutcome {
-    /// Added at once (delay zero); wake a parked `get` if true.
-    Added { wake_getter: bool },
+    /// Added at once (delay zero); `queued` if newly queued.
+    Added { queued: bool },
     /// Scheduled; re-arm the timer if the earliest deadline moved earlier.
     Scheduled { rearm: bool },
     /// Ignored: the queue is shutting down.
@@ -79,17 +113,19 @@ pub(crate) enum AfterOutcome {
 
 /// The whole state of a queue, guarded by one mutex.
 ///
-/// Invariants (checked by `check_invariants` in tests):
-/// - an item is a key of `items` iff it is dirty, processing, or both;
+/// Invariants (asserted by `check_invariants` in tests):
+/// - an item is tracked in `items` iff it is dirty, processing, or both;
 /// - every item that is dirty and not processing has exactly one live entry
-///   in `lanes` (an entry whose ticket equals the item's), and no other item
-///   has one; `ready` counts them;
+///   in `lanes` (an entry whose ticket equals the item's); `ready` counts
+///   them;
 /// - `processing` counts the items whose status says processing;
 /// - `draining` implies `shutting_down`;
-/// - while shutting down, `waiting` is empty.
+/// - while shutting down, `waiting` is empty;
+/// - every hash passed in is `hasher.hash_one(item)`.
 #[derive(Debug)]
 pub(crate) struct State<T> {
-    items: Map<T, Status>,
+    items: HashTable<Tracked<T>>,
+    hasher: ItemHasher,
     lanes: Lanes<T>,
     /// Number of items waiting to be handed out: client-go's `len(queue)`.
     ready: usize,
@@ -102,40 +138,63 @@ pub(crate) struct State<T> {
     /// `shut_down_with_drain` is waiting for `processing` to reach zero; a
     /// later `shut_down` clears it to cancel that wait.
     draining: bool,
-    /// Number of `get` calls parked for an item. Adds only signal when it is
-    /// non-zero, so the uncontended path never touches the wake-up primitive.
-    waiters: usize,
     metrics: Option<QueueMetrics>,
+    /// Reused buffer for applying the inbox; empty outside that.
+    scratch: Vec<Pending<T>>,
 }
 
 impl<T: Clone + Eq + Hash> State<T> {
     pub(crate) fn new(config: &QueueConfig) -> Self {
         Self {
-            items: Map::default(),
+            items: HashTable::new(),
+            hasher: ItemHasher::default(),
             lanes: Lanes::new(config.aging),
             ready: 0,
             processing: 0,
             waiting: Waiting::new(),
             shutting_down: false,
             draining: false,
-            waiters: 0,
             metrics: QueueMetrics::new(config.name.as_deref(), config.metrics_provider.as_ref()),
+            scratch: Vec::new(),
         }
     }
 
-    /// Marks `item` as needing processing. Returns whether a parked `get`
-    /// should be woken.
+    /// Lends out the inbox buffer (empty).
+    pub(crate) fn take_scratch(&mut self) -> Vec<Pending<T>> {
+        std::mem::take(&mut self.scratch)
+    }
+
+    /// Returns the inbox buffer, emptied, keeping its capacity.
+    pub(crate) fn put_scratch(&mut self, scratch: Vec<Pending<T>>) {
+        debug_assert!(scratch.is_empty());
+        self.scratch = scratch;
+    }
+
+    /// The hasher callers use to hash items before taking the lock.
+    pub(crate) fn hasher(&self) -> &ItemHasher {
+        &self.hasher
+    }
+
+    /// `item`'s hash, for callers that already hold the lock (tests).
+    #[cfg(all(test, not(kubeforge_loom)))]
+    pub(crate) fn hash(&self, item: &T) -> u64 {
+        self.hasher.hash_one(item)
+    }
+
+    /// Marks `item` as needing processing. Returns whether it was newly
+    /// queued (a parked `get` may take it).
     ///
     /// Ignored while shutting down. An item already waiting is not queued
     /// twice (at most its priority rises: client-go's `Touch`); an item being
     /// processed is only marked dirty and goes back in line at `done`.
-    pub(crate) fn add(&mut self, item: T, priority: Priority) -> bool {
+    pub(crate) fn add(&mut self, item: T, hash: u64, priority: Priority) -> bool {
         if self.shutting_down {
             return false;
         }
-        match self.items.entry(item) {
-            MapEntry::Occupied(mut occupied) => {
-                let status = occupied.get_mut();
+        match self.items.entry(hash, |t| t.item == item, |t| t.hash) {
+            Entry::Occupied(mut occupied) => {
+                let tracked = occupied.get_mut();
+                let status = &mut tracked.status;
                 if status.dirty {
                     if priority > status.priority {
                         status.priority = priority;
@@ -143,9 +202,12 @@ impl<T: Clone + Eq + Hash> State<T> {
                             // Promotion: a new live entry in the higher lane,
                             // keeping the age gathered so far; the old entry
                             // turns stale.
-                            let item = occupied.key().clone();
-                            let status = occupied.get_mut();
-                            status.ticket = self.lanes.push_since(item, priority, status.since);
+                            status.ticket = self.lanes.push_since(
+                                tracked.item.clone(),
+                                hash,
+                                priority,
+                                status.since,
+                            );
                         }
                     }
                     return false;
@@ -159,53 +221,45 @@ impl<T: Clone + Eq + Hash> State<T> {
                 }
                 false
             }
-            MapEntry::Vacant(vacant) => {
+            Entry::Vacant(vacant) => {
                 let added_at = self.metrics.as_ref().map(|metrics| {
                     metrics.added();
                     Instant::now()
                 });
-                let (ticket, since) = self.lanes.push(vacant.key().clone(), priority);
-                vacant.insert(Status {
-                    dirty: true,
-                    processing: false,
-                    priority,
-                    ticket,
-                    since,
-                    added_at,
-                    started_at: None,
+                let (ticket, since) = self.lanes.push(item.clone(), hash, priority);
+                vacant.insert(Tracked {
+                    item,
+                    hash,
+                    status: Status {
+                        dirty: true,
+                        processing: false,
+                        priority,
+                        ticket,
+                        since,
+                        added_at,
+                        started_at: None,
+                    },
                 });
                 self.ready += 1;
-                self.waiters > 0
+                true
             }
         }
     }
 
-    /// Hands out the next item, or says why not. On [`Pop::Wait`] the caller
-    /// is counted as a waiter and must call [`State::stop_waiting`] when it
-    /// wakes or gives up.
-    pub(crate) fn pop(&mut self) -> Pop<T> {
-        match self.try_pop() {
-            Some(item) => Pop::Item(item),
-            None if self.shutting_down => Pop::Closed,
-            None => {
-                self.waiters += 1;
-                Pop::Wait
-            }
-        }
-    }
-
-    /// A parked `get` woke up or was cancelled.
-    pub(crate) fn stop_waiting(&mut self) {
-        self.waiters -= 1;
-    }
-
-    fn try_pop(&mut self) -> Option<T> {
+    /// Hands out the next ready item, marking it processing.
+    pub(crate) fn try_pop(&mut self) -> Option<T> {
         while let Some(entry) = self.lanes.pop() {
-            let Some(status) = self.items.get_mut(&entry.item) else {
-                continue; // stale: the item finished since
+            // Tickets are unique, so the ticket alone finds the owner of a
+            // live entry; no item comparison needed.
+            let Some(tracked) = self
+                .items
+                .find_mut(entry.hash, |t| t.status.ticket == entry.ticket)
+            else {
+                continue; // stale: the item finished or was re-queued since
             };
-            if status.ticket != entry.ticket || !status.dirty || status.processing {
-                continue; // stale: superseded by a promotion or a re-queue
+            let status = &mut tracked.status;
+            if !status.dirty || status.processing {
+                continue; // stale: this entry was already handed out
             }
             status.dirty = false;
             status.processing = true;
@@ -224,14 +278,13 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// Ends processing of `item`; if it was added meanwhile, it goes back in
     /// line. `done` for an item that is not being processed is ignored
     /// (client-go would queue a dirty item a second time).
-    pub(crate) fn done(&mut self, item: &T) -> DoneOutcome {
-        // One hash lookup on the common path: take the entry out, and put it
-        // back only if the item was added again while it was processed.
-        let Some((key, mut status)) = self.items.remove_entry(item) else {
+    pub(crate) fn done(&mut self, item: &T, hash: u64) -> DoneOutcome {
+        let Ok(mut occupied) = self.items.find_entry(hash, |t| t.item == *item) else {
             return DoneOutcome::default();
         };
+        let tracked = occupied.get_mut();
+        let status = &mut tracked.status;
         if !status.processing {
-            self.items.insert(key, status);
             return DoneOutcome::default();
         }
         status.processing = false;
@@ -240,27 +293,29 @@ impl<T: Clone + Eq + Hash> State<T> {
             metrics.done(started_at, Instant::now());
         }
         let mut outcome = DoneOutcome {
-            wake_getter: false,
+            requeued: false,
             drained: self.draining && self.processing == 0,
         };
         if status.dirty {
-            let (ticket, since) = self.lanes.push(key.clone(), status.priority);
+            let (ticket, since) = self.lanes.push(tracked.item.clone(), hash, status.priority);
             status.ticket = ticket;
             status.since = since;
-            self.items.insert(key, status);
             self.ready += 1;
-            outcome.wake_getter = self.waiters > 0;
+            outcome.requeued = true;
+        } else {
+            occupied.remove();
         }
         outcome
     }
 
-    /// Schedules `item` to be added once `delay` has passed; client-go's
-    /// `AddAfter`. A zero delay adds at once; a waiting item only ever moves
-    /// earlier.
+    /// Schedules `item` to be added at `ready_at` (from [`ready_at`]);
+    /// client-go's `AddAfter`. `None` adds at once; a waiting item only ever
+    /// moves earlier.
     pub(crate) fn add_after(
         &mut self,
         item: T,
-        delay: Duration,
+        hash: u64,
+        ready_at: Option<Instant>,
         priority: Priority,
     ) -> AfterOutcome {
         if self.shutting_down {
@@ -269,30 +324,26 @@ impl<T: Clone + Eq + Hash> State<T> {
         if let Some(metrics) = &self.metrics {
             metrics.retried();
         }
-        if delay.is_zero() {
-            return AfterOutcome::Added {
-                wake_getter: self.add(item, priority),
-            };
-        }
-        let now = Instant::now();
-        let ready_at = now
-            .checked_add(delay.min(FAR_FUTURE))
-            .unwrap_or(now + FAR_FUTURE);
-        AfterOutcome::Scheduled {
-            rearm: self.waiting.schedule(item, ready_at, priority),
+        match ready_at {
+            None => AfterOutcome::Added {
+                queued: self.add(item, hash, priority),
+            },
+            Some(ready_at) => AfterOutcome::Scheduled {
+                rearm: self.waiting.schedule(item, hash, ready_at, priority),
+            },
         }
     }
 
-    /// Adds every scheduled item due at `now`. Returns how many parked `get`
-    /// calls should be woken.
+    /// Adds every scheduled item due at `now`. Returns how many were newly
+    /// queued.
     pub(crate) fn add_due(&mut self, now: Instant) -> usize {
         let mut queued = 0;
-        while let Some((item, priority)) = self.waiting.pop_due(now) {
-            if self.add(item, priority) {
+        while let Some((item, hash, priority)) = self.waiting.pop_due(now) {
+            if self.add(item, hash, priority) {
                 queued += 1;
             }
         }
-        queued.min(self.waiters)
+        queued
     }
 
     /// When the next scheduled item is due.
@@ -349,17 +400,20 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// Asserts the invariants listed on [`State`].
     #[cfg(test)]
     pub(crate) fn check_invariants(&self) {
-        let processing = self.items.values().filter(|s| s.processing).count();
+        let statuses = || self.items.iter().map(|t| &t.status);
+        let processing = statuses().filter(|s| s.processing).count();
         assert_eq!(processing, self.processing, "processing count");
-        let ready = self
-            .items
-            .values()
-            .filter(|s| s.dirty && !s.processing)
-            .count();
+        let ready = statuses().filter(|s| s.dirty && !s.processing).count();
         assert_eq!(ready, self.ready, "ready count");
         assert!(
-            self.items.values().all(|s| s.dirty || s.processing),
+            statuses().all(|s| s.dirty || s.processing),
             "an item that is neither dirty nor processing is still tracked"
+        );
+        assert!(
+            self.items
+                .iter()
+                .all(|t| t.hash == self.hasher.hash_one(&t.item)),
+            "an item tracked under the wrong hash"
         );
         assert!(
             !self.draining || self.shutting_down,
@@ -413,18 +467,19 @@ mod tests {
             let mut processing = std::collections::BTreeSet::new();
             for op in ops {
                 match op {
-                    Op::Add(x, p) => { state.add(x, p); }
-                    Op::Pop => match state.pop() {
-                        Pop::Item(x) => prop_assert!(processing.insert(x), "{x} handed out twice"),
-                        Pop::Wait => state.stop_waiting(),
-                        Pop::Closed => prop_assert!(state.is_shutting_down()),
-                    },
+                    Op::Add(x, p) => { state.add(x, state.hash(&x), p); }
+                    Op::Pop => {
+                        if let Some(x) = state.try_pop() {
+                            prop_assert!(processing.insert(x), "{x} handed out twice");
+                        }
+                    }
                     Op::Done(x) => {
-                        state.done(&x);
+                        state.done(&x, state.hash(&x));
                         processing.remove(&x);
                     }
                     Op::AddAfter(x, d) => {
-                        state.add_after(x, Duration::from_nanos(u64::from(d)), Priority::Normal);
+                        let at = ready_at(Duration::from_nanos(u64::from(d)));
+                        state.add_after(x, state.hash(&x), at, Priority::Normal);
                     }
                     // Everything scheduled is due "now" or in a few ns.
                     Op::AddDue => { state.add_due(Instant::now() + Duration::from_micros(1)); }

@@ -2,31 +2,32 @@
 //!
 //! client-go keeps a min-heap plus a map from item to heap entry so that
 //! re-adding a waiting item can move it (`heap.Fix`). Rust's `BinaryHeap` has
-//! no decrease-key, so a move pushes a fresh entry and the map remembers which
-//! entry is live; superseded entries are skipped when they reach the top and
-//! compacted away if they ever outnumber the live ones.
+//! no decrease-key, so a move pushes a fresh timer and the item's slot
+//! remembers which timer is live; superseded timers are skipped when they
+//! reach the top and compacted away if they ever outnumber the live ones.
+//! The heap holds only instants, tickets and hashes; the item itself lives
+//! once, in its slot.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::collections::hash_map::Entry as MapEntry;
-use std::hash::Hash;
 
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use tokio::time::Instant;
 
 use crate::config::Priority;
-use crate::state::Map;
 
-/// A scheduled add.
+/// A scheduled add, pointing at its slot by hash and ticket.
 #[derive(Debug)]
-struct Timer<T> {
+struct Timer {
     ready_at: Instant,
     ticket: u64,
-    item: T,
+    hash: u64,
 }
 
 // Ordered so that `BinaryHeap` (a max-heap) yields the earliest `ready_at`
 // first, and among equal instants the earliest scheduled.
-impl<T> Ord for Timer<T> {
+impl Ord for Timer {
     fn cmp(&self, other: &Self) -> Ordering {
         other
             .ready_at
@@ -35,24 +36,28 @@ impl<T> Ord for Timer<T> {
     }
 }
 
-impl<T> PartialOrd for Timer<T> {
+impl PartialOrd for Timer {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<T> PartialEq for Timer<T> {
+impl PartialEq for Timer {
     fn eq(&self, other: &Self) -> bool {
         self.ready_at == other.ready_at && self.ticket == other.ticket
     }
 }
 
-impl<T> Eq for Timer<T> {}
+impl Eq for Timer {}
 
-/// The live schedule of one waiting item.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
+/// One waiting item and its live schedule.
+#[derive(Debug)]
+struct Slot<T> {
+    item: T,
+    hash: u64,
     ready_at: Instant,
+    /// The ticket of the live timer; tickets are never reused, so a timer
+    /// whose ticket no slot holds is superseded.
     ticket: u64,
     /// The highest priority any `add_after` of this item asked for.
     priority: Priority,
@@ -62,19 +67,18 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct Waiting<T> {
     /// Every scheduled add, live or superseded.
-    heap: BinaryHeap<Timer<T>>,
-    /// Invariant: one slot per waiting item, naming its live heap entry
-    /// (same `ticket` and `ready_at`); an entry whose ticket differs from its
-    /// item's slot, or whose item has no slot, is superseded.
-    slots: Map<T, Slot>,
+    heap: BinaryHeap<Timer>,
+    /// Invariant: one slot per waiting item, whose `ticket` and `ready_at`
+    /// name its live timer in `heap`.
+    slots: HashTable<Slot<T>>,
     next_ticket: u64,
 }
 
-impl<T: Clone + Eq + Hash> Waiting<T> {
+impl<T: Eq> Waiting<T> {
     pub(crate) fn new() -> Self {
         Self {
             heap: BinaryHeap::new(),
-            slots: Map::default(),
+            slots: HashTable::new(),
             next_ticket: 0,
         }
     }
@@ -82,11 +86,17 @@ impl<T: Clone + Eq + Hash> Waiting<T> {
     /// Schedules `item` at `ready_at`, or moves its schedule earlier if it is
     /// already waiting; a later instant never postpones it. Returns whether the
     /// earliest deadline moved earlier (the timer must be re-armed).
-    pub(crate) fn schedule(&mut self, item: T, ready_at: Instant, priority: Priority) -> bool {
+    pub(crate) fn schedule(
+        &mut self,
+        item: T,
+        hash: u64,
+        ready_at: Instant,
+        priority: Priority,
+    ) -> bool {
         let earliest = self.heap.peek().map(|t| t.ready_at);
         let ticket = self.next_ticket;
-        match self.slots.entry(item) {
-            MapEntry::Occupied(mut occupied) => {
+        match self.slots.entry(hash, |s| s.item == item, |s| s.hash) {
+            Entry::Occupied(mut occupied) => {
                 let slot = occupied.get_mut();
                 slot.priority = slot.priority.max(priority);
                 if ready_at >= slot.ready_at {
@@ -95,17 +105,17 @@ impl<T: Clone + Eq + Hash> Waiting<T> {
                 slot.ready_at = ready_at;
                 slot.ticket = ticket;
                 self.next_ticket += 1;
-                let item = occupied.key().clone();
                 self.heap.push(Timer {
                     ready_at,
                     ticket,
-                    item,
+                    hash,
                 });
                 self.compact_if_needed();
             }
-            MapEntry::Vacant(slot) => {
-                let item = slot.key().clone();
-                slot.insert(Slot {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Slot {
+                    item,
+                    hash,
                     ready_at,
                     ticket,
                     priority,
@@ -114,34 +124,34 @@ impl<T: Clone + Eq + Hash> Waiting<T> {
                 self.heap.push(Timer {
                     ready_at,
                     ticket,
-                    item,
+                    hash,
                 });
             }
         }
         earliest.is_none_or(|e| ready_at < e)
     }
 
-    /// Removes and returns the next item due at or before `now`.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(T, Priority)> {
+    /// Removes and returns the next item due at or before `now`, with its
+    /// hash and priority.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(T, u64, Priority)> {
         while let Some(top) = self.heap.peek() {
             if top.ready_at > now {
                 return None;
             }
             let timer = self.heap.pop().expect("peeked just above");
-            match self.slots.get(&timer.item) {
-                Some(slot) if slot.ticket == timer.ticket => {
-                    let priority = slot.priority;
-                    self.slots.remove(&timer.item);
-                    return Some((timer.item, priority));
-                }
-                _ => continue,
+            if let Ok(live) = self
+                .slots
+                .find_entry(timer.hash, |s| s.ticket == timer.ticket)
+            {
+                let (slot, _) = live.remove();
+                return Some((slot.item, slot.hash, slot.priority));
             }
         }
         None
     }
 
     /// The earliest instant an item may become ready; may belong to a
-    /// superseded entry, which only makes the timer fire early and find
+    /// superseded timer, which only makes the timer task wake early and find
     /// nothing.
     pub(crate) fn next_ready_at(&self) -> Option<Instant> {
         self.heap.peek().map(|t| t.ready_at)
@@ -155,16 +165,16 @@ impl<T: Clone + Eq + Hash> Waiting<T> {
     /// Drops every waiting item (shutdown).
     pub(crate) fn clear(&mut self) {
         self.heap = BinaryHeap::new();
-        self.slots = Map::default();
+        self.slots = HashTable::new();
     }
 
-    /// Rebuilds the heap without superseded entries once they dominate, so
+    /// Rebuilds the heap without superseded timers once they dominate, so
     /// repeated moves of far-future items cannot grow it without bound.
     fn compact_if_needed(&mut self) {
         if self.heap.len() > 2 * self.slots.len() + 64 {
             let slots = &self.slots;
             self.heap
-                .retain(|t| slots.get(&t.item).is_some_and(|s| s.ticket == t.ticket));
+                .retain(|t| slots.find(t.hash, |s| s.ticket == t.ticket).is_some());
         }
     }
 }

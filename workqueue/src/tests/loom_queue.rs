@@ -1,83 +1,116 @@
-//! Loom models of the three core guarantees, driving the real `State` behind
-//! the loom mutex from threads, with a condvar standing in for tokio's
-//! `Notify` (loom cannot model the runtime). The wake-up decisions (`waiters`
-//! counting) are the core's own, so a lost wake-up shows up as a deadlock.
+//! Loom models of the three core guarantees, driving the real [`Core`]
+//! (state, inbox and wake-up decisions) from threads. Loom cannot model the
+//! tokio runtime, so a small condvar-based [`Event`] stands in for tokio's
+//! `Notify` with `enable`; a wake-up the core forgets to ask for shows up as
+//! a deadlock.
 //!
 //! Run with:
 //! `RUSTFLAGS="--cfg kubeforge_loom -C debug-assertions" cargo test -p kubeforge-workqueue --lib --release loom`
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use loom::sync::{Arc, Condvar};
+use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
 use crate::config::{Priority, QueueConfig};
-use crate::loom::Mutex;
-use crate::state::{Pop, State};
+use crate::core::Core;
+use crate::state::Pop;
+
+/// tokio's `Notify` as the shell uses it: a waiter reads the generation
+/// before it looks at the queue (`enable`) and sleeps only while the
+/// generation is unchanged, so a notification between look and sleep is
+/// never lost.
+struct Event {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Event {
+    fn new() -> Self {
+        Self {
+            generation: Mutex::new(0),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn listen(&self) -> u64 {
+        *self.generation.lock().expect("not poisoned")
+    }
+
+    fn wait(&self, seen: u64) {
+        let mut generation = self.generation.lock().expect("not poisoned");
+        while *generation == seen {
+            generation = self.changed.wait(generation).expect("not poisoned");
+        }
+    }
+
+    fn notify(&self) {
+        *self.generation.lock().expect("not poisoned") += 1;
+        self.changed.notify_all();
+    }
+}
 
 /// A blocking queue over the core, shaped like the async shell.
 struct Harness {
-    state: Mutex<State<u32>>,
-    ready: Condvar,
-    drained: Condvar,
+    core: Core<u32>,
+    ready: Event,
+    drained: Event,
 }
 
 impl Harness {
     fn new() -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(State::new(&QueueConfig::new())),
-            ready: Condvar::new(),
-            drained: Condvar::new(),
+            core: Core::new(&QueueConfig::new()),
+            ready: Event::new(),
+            drained: Event::new(),
         })
     }
 
     fn add(&self, item: u32) {
-        let wake = self.state.lock().add(item, Priority::Normal);
-        if wake {
-            self.ready.notify_one();
+        if self.core.add(item, Priority::Normal) > 0 {
+            self.ready.notify();
         }
     }
 
     fn get(&self) -> Option<u32> {
-        let mut state = self.state.lock();
+        let mut counted = false;
         loop {
-            match state.pop() {
+            let seen = self.ready.listen();
+            if counted {
+                self.core.stop_waiting();
+            }
+            match self.core.pop() {
                 Pop::Item(item) => return Some(item),
                 Pop::Closed => return None,
-                Pop::Wait => {
-                    state = self
-                        .ready
-                        .wait(state)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    state.stop_waiting();
-                }
+                Pop::Wait => counted = true,
             }
+            self.ready.wait(seen);
         }
     }
 
     fn done(&self, item: u32) {
-        let outcome = self.state.lock().done(&item);
-        if outcome.wake_getter {
-            self.ready.notify_one();
+        let wake = self.core.done(&item);
+        if wake.getter {
+            self.ready.notify();
         }
-        if outcome.drained {
-            self.drained.notify_all();
+        if wake.drained {
+            self.drained.notify();
         }
     }
 
     fn shut_down(&self, drain: bool) {
-        self.state.lock().shut_down(drain);
-        self.ready.notify_all();
-        self.drained.notify_all();
+        self.core.shut_down(drain);
+        self.ready.notify();
+        self.drained.notify();
     }
 
     fn shut_down_with_drain(&self) {
         self.shut_down(true);
-        let mut state = self.state.lock();
-        while !state.is_drained() {
-            state = self
-                .drained
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            let seen = self.drained.listen();
+            if self.core.is_drained() {
+                return;
+            }
+            self.drained.wait(seen);
         }
     }
 }
@@ -125,7 +158,7 @@ fn loom_item_is_never_handed_to_two_workers_at_once() {
         // The second add either coalesced with the waiting item or ran it
         // once more; never lost, never more.
         assert!((1..=2).contains(&handed), "handed out {handed} times");
-        queue.state.lock().check_invariants();
+        queue.core.check_invariants();
     });
 }
 
@@ -165,7 +198,7 @@ fn loom_readded_while_processing_is_handed_out_once_after_done() {
         queue.done(item);
         queue.shut_down(false);
         assert_eq!(worker.join().expect("worker"), 1);
-        queue.state.lock().check_invariants();
+        queue.core.check_invariants();
     });
 }
 
@@ -201,6 +234,6 @@ fn loom_drain_waits_for_in_flight_work() {
             );
         }
         assert_eq!(queue.get(), None);
-        queue.state.lock().check_invariants();
+        queue.core.check_invariants();
     });
 }
