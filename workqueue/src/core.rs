@@ -130,8 +130,8 @@ impl<T: Clone + Eq + Hash> Core<T> {
         state
     }
 
-    /// Locks the state as it is, for operations that do not read what adds
-    /// change (`done`, `is_shutting_down`, drain checks).
+    /// Locks the state as it is, for reads that pending adds cannot change
+    /// (`is_shutting_down`, drain checks, the timer heap's size).
     pub(crate) fn lock_raw(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock()
     }
@@ -194,10 +194,12 @@ impl<T: Clone + Eq + Hash> Core<T> {
         queued.min(self.inbox.lock().waiters)
     }
 
-    /// Ends processing of `item`.
+    /// Ends processing of `item`. Adds recorded before are applied first: an
+    /// add of `item` made while it was processed must make it dirty, and
+    /// adds of other items keep their place ahead of the requeue.
     pub(crate) fn done(&self, item: &T) -> DoneWake {
         let hash = self.hash(item);
-        let outcome = self.lock_raw().done(item, hash);
+        let outcome = self.lock().done(item, hash);
         DoneWake {
             getter: self.wakes(usize::from(outcome.requeued)) > 0,
             drained: outcome.drained,

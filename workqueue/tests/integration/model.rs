@@ -28,6 +28,11 @@ enum Op {
     Advance(u64),
     AddRateLimited(u8),
     Forget(u8),
+    /// Compare `len`, `waiting_len`, `is_shutting_down` with the model. An
+    /// operation of its own rather than a check after every step: reading
+    /// the length applies pending adds, and the steps in between must also
+    /// run with adds still pending.
+    Check,
 }
 
 /// What the last `Get` must have returned.
@@ -164,9 +169,21 @@ fn priority() -> impl Strategy<Value = Priority> {
 
 fn queue_ops() -> BoxedStrategy<Op> {
     prop_oneof![
+        4 => item().prop_map(|x| Op::Add(x, Priority::Normal)),
+        4 => Just(Op::Get),
+        3 => item().prop_map(Op::Done),
+        2 => Just(Op::Check),
+        1 => Just(Op::ShutDown),
+    ]
+    .boxed()
+}
+
+fn priority_queue_ops() -> BoxedStrategy<Op> {
+    prop_oneof![
         4 => (item(), priority()).prop_map(|(x, p)| Op::Add(x, p)),
         4 => Just(Op::Get),
         3 => item().prop_map(Op::Done),
+        2 => Just(Op::Check),
         1 => Just(Op::ShutDown),
     ]
     .boxed()
@@ -179,6 +196,7 @@ fn delaying_ops() -> BoxedStrategy<Op> {
         3 => item().prop_map(Op::Done),
         4 => (item(), 0..20u64).prop_map(|(x, ms)| Op::AddAfter(x, ms)),
         3 => (1..15u64).prop_map(Op::Advance),
+        2 => Just(Op::Check),
         1 => Just(Op::ShutDown),
     ]
     .boxed()
@@ -192,6 +210,7 @@ fn rate_limiting_ops() -> BoxedStrategy<Op> {
         4 => item().prop_map(Op::AddRateLimited),
         2 => item().prop_map(Op::Forget),
         3 => (1..15u64).prop_map(Op::Advance),
+        2 => Just(Op::Check),
         1 => Just(Op::ShutDown),
     ]
     .boxed()
@@ -216,6 +235,7 @@ fn apply_model(mut m: Model, op: &Op) -> Model {
         Op::Forget(x) => {
             m.failures.remove(&x);
         }
+        Op::Check => {}
     }
     m
 }
@@ -240,6 +260,7 @@ macro_rules! reference {
 }
 
 reference!(QueueRef, queue_ops());
+reference!(PriorityQueueRef, priority_queue_ops());
 reference!(DelayingRef, delaying_ops());
 reference!(RateLimitingRef, rate_limiting_ops());
 
@@ -390,14 +411,17 @@ impl Sut {
                 Kind::RateLimiting(q) => q.forget(&x),
                 _ => unreachable!("only rate-limiting queues get Forget"),
             },
+            Op::Check => {
+                assert_eq!(self.len(), m.len(), "len");
+                assert_eq!(self.is_shutting_down(), m.shutting_down, "is_shutting_down");
+                assert_eq!(self.waiting_len(), m.waiting.len(), "waiting_len");
+            }
         }
         self
     }
 
+    /// Checked after every step; reads nothing that applies pending adds.
     fn check(&self, m: &Model) {
-        assert_eq!(self.len(), m.len(), "len");
-        assert_eq!(self.is_shutting_down(), m.shutting_down, "is_shutting_down");
-        assert_eq!(self.waiting_len(), m.waiting.len(), "waiting_len");
         if let Kind::RateLimiting(q) = &self.queue {
             for x in 0..ITEMS {
                 let expected = m.failures.get(&x).copied().unwrap_or(0);
@@ -427,6 +451,9 @@ macro_rules! sut {
 }
 
 sut!(QueueTest, QueueRef, || Kind::Plain(Queue::new()));
+sut!(PriorityQueueTest, PriorityQueueRef, || Kind::Plain(
+    Queue::new()
+));
 sut!(DelayingTest, DelayingRef, || Kind::Delaying(
     DelayingQueue::new()
 ));
@@ -440,12 +467,16 @@ sut!(RateLimitingTest, RateLimitingRef, || {
 });
 
 prop_state_machine! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// `Queue` behaves as the model: FIFO per priority, dedup of waiting
-    /// items, one re-run for adds during processing, shutdown.
+    /// `Queue` behaves as the model: FIFO, dedup of waiting items, one
+    /// re-run for adds during processing, shutdown.
     #[test]
     fn queue_behaves_as_the_reference_model(sequential 1..60 => QueueTest);
+
+    /// The same with priorities: higher lanes first, promotion on re-add.
+    #[test]
+    fn queue_with_priorities_behaves_as_the_reference_model(sequential 1..60 => PriorityQueueTest);
 
     /// `DelayingQueue` behaves as the model on a paused clock: scheduled
     /// items appear in ready-time order, re-scheduling only moves earlier,

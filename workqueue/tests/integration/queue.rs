@@ -171,3 +171,16 @@ async fn concurrent_workers_never_share_an_item_and_miss_no_add() {
     assert_eq!(processed.lock().len(), KEYS as usize);
     assert_eq!(queue.len(), 0);
 }
+
+/// An add recorded before a `done` keeps its place ahead of the requeue.
+#[tokio::test]
+async fn add_before_done_keeps_fifo_order_with_the_requeue() {
+    let queue = Queue::new();
+    queue.add(1);
+    let item = queue.get().await.expect("queued");
+    queue.add(1); // while processing: runs again after done
+    queue.add(2);
+    queue.done(&item);
+    assert_eq!(queue.get().await, Some(2));
+    assert_eq!(queue.get().await, Some(1));
+}
