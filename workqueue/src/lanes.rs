@@ -87,6 +87,11 @@ impl<T> Lanes<T> {
         ticket
     }
 
+    /// Makes room for `additional` `Normal` entries (a bulk of due items).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.lanes[Priority::Normal.lane()].reserve(additional);
+    }
+
     /// Removes the entry to hand out next, live or stale.
     pub(crate) fn pop(&mut self) -> Option<Entry<T>> {
         let mut nonempty = self.lanes.iter().enumerate().filter(|(_, l)| !l.is_empty());

@@ -191,7 +191,10 @@ impl<T: Clone + Eq + Hash> State<T> {
         if self.shutting_down {
             return false;
         }
-        match self.items.entry(hash, |t| t.item == item, |t| t.hash) {
+        match self
+            .items
+            .entry(hash, |t| t.hash == hash && t.item == item, |t| t.hash)
+        {
             Entry::Occupied(mut occupied) => {
                 let tracked = occupied.get_mut();
                 let status = &mut tracked.status;
@@ -279,7 +282,10 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// line. `done` for an item that is not being processed is ignored
     /// (client-go would queue a dirty item a second time).
     pub(crate) fn done(&mut self, item: &T, hash: u64) -> DoneOutcome {
-        let Ok(mut occupied) = self.items.find_entry(hash, |t| t.item == *item) else {
+        let Ok(mut occupied) = self
+            .items
+            .find_entry(hash, |t| t.hash == hash && t.item == *item)
+        else {
             return DoneOutcome::default();
         };
         let tracked = occupied.get_mut();
@@ -337,8 +343,21 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// Adds every scheduled item due at `now`. Returns how many were newly
     /// queued.
     pub(crate) fn add_due(&mut self, now: Instant) -> usize {
+        /// Due items popped one by one before switching to a bulk pass.
+        const POP_LIMIT: usize = 32;
         let mut queued = 0;
-        while let Some((item, hash, priority)) = self.waiting.pop_due(now) {
+        for _ in 0..POP_LIMIT {
+            let Some((item, hash, priority)) = self.waiting.pop_due(now) else {
+                return queued;
+            };
+            if self.add(item, hash, priority) {
+                queued += 1;
+            }
+        }
+        let due = self.waiting.take_all_due(now);
+        self.items.reserve(due.len(), |t| t.hash);
+        self.lanes.reserve(due.len());
+        for (item, hash, priority) in due {
             if self.add(item, hash, priority) {
                 queued += 1;
             }

@@ -95,7 +95,10 @@ impl<T: Eq> Waiting<T> {
     ) -> bool {
         let earliest = self.heap.peek().map(|t| t.ready_at);
         let ticket = self.next_ticket;
-        match self.slots.entry(hash, |s| s.item == item, |s| s.hash) {
+        match self
+            .slots
+            .entry(hash, |s| s.hash == hash && s.item == item, |s| s.hash)
+        {
             Entry::Occupied(mut occupied) => {
                 let slot = occupied.get_mut();
                 slot.priority = slot.priority.max(priority);
@@ -148,6 +151,31 @@ impl<T: Eq> Waiting<T> {
             }
         }
         None
+    }
+
+    /// Removes every item due at or before `now`, earliest first. For the
+    /// case where many are due at once (a clock jump, a long stall): one pass
+    /// over the heap and a sort beat popping each due timer, whose sift-down
+    /// misses the cache at every level of a large heap.
+    pub(crate) fn take_all_due(&mut self, now: Instant) -> Vec<(T, u64, Priority)> {
+        let timers = std::mem::take(&mut self.heap).into_vec();
+        let (mut due, rest): (Vec<Timer>, Vec<Timer>) =
+            timers.into_iter().partition(|t| t.ready_at <= now);
+        self.heap = BinaryHeap::from(rest);
+        // `Timer`'s order is reversed for the max-heap: sort descending to
+        // get the earliest first.
+        due.sort_unstable_by(|a, b| b.cmp(a));
+        let mut items = Vec::with_capacity(due.len());
+        for timer in due {
+            if let Ok(live) = self
+                .slots
+                .find_entry(timer.hash, |s| s.ticket == timer.ticket)
+            {
+                let (slot, _) = live.remove();
+                items.push((slot.item, slot.hash, slot.priority));
+            }
+        }
+        items
     }
 
     /// The earliest instant an item may become ready; may belong to a
