@@ -58,6 +58,8 @@ pub(crate) struct ApiServer {
     pub(crate) discovery: crate::apis::discovery::Documents,
     /// Pre-rendered OpenAPI documents.
     pub(crate) openapi: crate::apis::openapi::OpenApi,
+    /// Faults armed by a test.
+    pub(crate) faults: crate::harness::faults::Faults,
 }
 
 impl ApiServer {
@@ -82,10 +84,25 @@ impl ApiServer {
             tasks,
             discovery,
             openapi,
+            faults: Default::default(),
         });
         crate::controllers::bootstrap(&server).await?;
         crate::controllers::start(&server);
         Ok(server)
+    }
+}
+
+impl ApiServer {
+    /// Compacts storage at the current revision and forgets every cache's history.
+    pub(crate) async fn compact_now(&self) -> Result<(), storage::Error> {
+        let rev = self.storage.current_revision().await?;
+        if rev > 0 {
+            self.storage.compact(rev).await?;
+        }
+        for cache in self.registry.caches() {
+            cache.drop_history();
+        }
+        Ok(())
     }
 }
 

@@ -41,7 +41,7 @@ pub mod storage;
 pub mod tls;
 
 pub use config::Config;
-pub use harness::{TestServer, TestServerBuilder};
+pub use harness::{TestServer, TestServerBuilder, watch_check};
 pub use server::{ServeError, run};
 
 /// Renders an admin kubeconfig for a server at `server_url` (YAML).

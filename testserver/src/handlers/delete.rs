@@ -52,16 +52,18 @@ pub(super) async fn delete_collection(
         .map_err(|e| super::get::cache_error(ctx, e))?;
     let prefix = ctx.res.namespace_prefix(ctx.namespace).unwrap_or_default();
     let snapshot = cache.snapshot();
-    let names: Vec<String> = snapshot
+    let mut items = Vec::new();
+    for (_, obj) in snapshot
         .items
         .range(prefix.clone()..)
         .take_while(|(k, _)| k.starts_with(&prefix))
         .filter(|(_, o)| filter.matches(o))
-        .map(|(_, o)| o.name.clone())
-        .collect();
+    {
+        items.push((obj.name.clone(), ctx.served(obj)?));
+    }
     let list = ctx
         .store()
-        .delete_collection(ctx.namespace, names, &opts)
+        .delete_collection(ctx.namespace, items, &opts)
         .await?;
     Ok(respond::bytes(200, "application/json", list))
 }

@@ -274,7 +274,8 @@ async fn dispatch(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResult<Respo
             _ => Err(unsupported(ctx)),
         };
     }
-    if !ctx.res.supports(verb) {
+    // POST names no object: a create on an object path is not a route.
+    if !ctx.res.supports(verb) || (verb == "create" && !ctx.info.name.is_empty()) {
         return Err(unsupported(ctx));
     }
     match verb {

@@ -14,6 +14,14 @@ use crate::registry::store::{self, Part};
 pub(crate) const ADMIN_USER: &str = "kubernetes-admin";
 
 pub(super) async fn create(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResult<Response> {
+    // Reviews have no table form: a client accepting only a Table gets 406.
+    super::negotiation::negotiate(
+        ctx.header(http::header::ACCEPT),
+        super::negotiation::Accepts {
+            table: false,
+            metadata: false,
+        },
+    )?;
     let bytes = read_body(body).await?;
     let mut obj = decode_object(ctx.res, ctx.headers, &bytes)?;
     store::check_type(ctx.res, &mut obj)?;

@@ -164,9 +164,22 @@ impl TestServer {
         }
     }
 
-    #[allow(dead_code, reason = "fault injection builds on it")]
-    pub(crate) fn api(&self) -> &Arc<ApiServer> {
-        &self.api
+    /// Compacts storage history up to now and empties every watch cache's history:
+    /// watches resumed from an earlier resourceVersion, lists at one and continue
+    /// tokens issued before now all get `410 Expired` (fault injection).
+    ///
+    /// # Errors
+    ///
+    /// The storage refused the compaction.
+    pub async fn compact(&self) -> Result<(), crate::storage::Error> {
+        self.api.compact_now().await
+    }
+
+    /// Makes every request whose path starts with `path_prefix` panic inside its
+    /// handler (fault injection). The server answers such requests with a 500 `Status`
+    /// and keeps serving everything else.
+    pub fn inject_handler_panic(&self, path_prefix: &str) {
+        self.api.faults.panic_on(path_prefix);
     }
 }
 

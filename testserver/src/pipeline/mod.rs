@@ -59,6 +59,7 @@ pub(crate) async fn handle(server: Arc<ApiServer>, req: Request<Incoming>) -> re
 
 async fn route(server: Arc<ApiServer>, req: Request<Incoming>) -> respond::Response {
     let (parts, body) = req.into_parts();
+    server.faults.maybe_panic(parts.uri.path());
     let info = match RequestInfo::parse(
         &parts.method,
         parts.uri.path(),

@@ -291,27 +291,18 @@ impl Store<'_> {
         }
     }
 
-    /// DELETE on a collection: deletes every match with the same options; answers a
-    /// list of what was deleted.
+    /// DELETE on a collection: deletes every match with the same options; answers the
+    /// list of the matched objects (as they were when listed), as upstream does.
     pub(crate) async fn delete_collection(
         &self,
         ns: &str,
-        names: Vec<String>,
+        items: Vec<(String, Bytes)>,
         opts: &DeleteOptions,
     ) -> ApiResult<Bytes> {
-        let mut items: Vec<Bytes> = Vec::new();
-        for name in names {
+        let mut deleted: Vec<Bytes> = Vec::new();
+        for (name, bytes) in items {
             match self.delete(ns, &name, opts).await {
-                Ok(d) => {
-                    // Success statuses are not objects; re-read what was deleted instead.
-                    if self.res.strategy.return_deleted_object || !d.gone {
-                        items.push(d.written.bytes);
-                    } else if let Ok(v) = serde_json::from_slice::<Value>(&d.written.bytes)
-                        && v.kind() != Some("Status")
-                    {
-                        items.push(d.written.bytes);
-                    }
-                }
+                Ok(_) => deleted.push(bytes),
                 Err(e) if e.0.is_not_found() => {}
                 Err(e) => return Err(e),
             }
@@ -322,7 +313,7 @@ impl Store<'_> {
         out.extend_from_slice(b"\",\"apiVersion\":\"");
         out.extend_from_slice(self.res.api_version().as_bytes());
         out.extend_from_slice(b"\",\"metadata\":{},\"items\":[");
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in deleted.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
