@@ -16,8 +16,8 @@ use crate::config::Priority;
 #[derive(Debug)]
 pub(crate) struct Entry<T> {
     pub(crate) item: T,
-    /// The item's hash, so handing it out needs no rehash.
-    pub(crate) hash: u64,
+    /// Position of the item's record, so handing it out needs no lookup.
+    pub(crate) slot: usize,
     /// Matches the owning item's ticket while this entry is the item's live
     /// one; a promotion to a higher lane leaves a stale copy behind, which the
     /// state skips when it comes out.
@@ -54,14 +54,14 @@ impl<T> Lanes<T> {
     pub(crate) fn push(
         &mut self,
         item: T,
-        hash: u64,
+        slot: usize,
         priority: Priority,
     ) -> (u64, Option<Instant>) {
         if priority != Priority::Normal && self.stamping_since.is_none() {
             self.stamping_since = Some(Instant::now());
         }
         let since = self.stamping_since.map(|_| Instant::now());
-        (self.push_since(item, hash, priority, since), since)
+        (self.push_since(item, slot, priority, since), since)
     }
 
     /// Appends `item` keeping an earlier ready time (a promotion keeps the
@@ -69,7 +69,7 @@ impl<T> Lanes<T> {
     pub(crate) fn push_since(
         &mut self,
         item: T,
-        hash: u64,
+        slot: usize,
         priority: Priority,
         since: Option<Instant>,
     ) -> u64 {
@@ -80,7 +80,7 @@ impl<T> Lanes<T> {
         self.next_ticket += 1;
         self.lanes[priority.lane()].push_back(Entry {
             item,
-            hash,
+            slot,
             ticket,
             since,
         });

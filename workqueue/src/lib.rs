@@ -119,6 +119,7 @@
 mod config;
 mod core;
 mod delaying;
+mod items;
 mod lanes;
 mod loom;
 mod metrics;

@@ -12,11 +12,10 @@ use std::hash::BuildHasher;
 use std::hash::Hash;
 use std::time::Duration;
 
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
+use crate::items::Items;
 use crate::lanes::Lanes;
 use crate::metrics::QueueMetrics;
 use crate::waiting::Waiting;
@@ -65,12 +64,7 @@ struct Status {
 }
 
 /// One tracked item.
-#[derive(Debug)]
-struct Tracked<T> {
-    item: T,
-    hash: u64,
-    status: Status,
-}
+type Record<T> = crate::items::Record<T, Status>;
 
 /// An add recorded in the inbox and not yet applied.
 #[derive(Debug)]
@@ -114,9 +108,9 @@ pub(crate) enum AfterOutcome {
 /// The whole state of a queue, guarded by one mutex.
 ///
 /// Invariants (asserted by `check_invariants` in tests):
-/// - an item is tracked in `items` iff it is dirty, processing, or both;
+/// - an item has a record in `items` iff it is dirty, processing, or both;
 /// - every item that is dirty and not processing has exactly one live entry
-///   in `lanes` (an entry whose ticket equals the item's); `ready` counts
+///   in `lanes` (one naming the item's record and ticket); `ready` counts
 ///   them;
 /// - `processing` counts the items whose status says processing;
 /// - `draining` implies `shutting_down`;
@@ -124,7 +118,7 @@ pub(crate) enum AfterOutcome {
 /// - every hash passed in is `hasher.hash_one(item)`.
 #[derive(Debug)]
 pub(crate) struct State<T> {
-    items: HashTable<Tracked<T>>,
+    items: Items<T, Status>,
     hasher: ItemHasher,
     lanes: Lanes<T>,
     /// Number of items waiting to be handed out: client-go's `len(queue)`.
@@ -146,7 +140,7 @@ pub(crate) struct State<T> {
 impl<T: Clone + Eq + Hash> State<T> {
     pub(crate) fn new(config: &QueueConfig) -> Self {
         Self {
-            items: HashTable::new(),
+            items: Items::new(),
             hasher: ItemHasher::default(),
             lanes: Lanes::new(config.aging),
             ready: 0,
@@ -191,78 +185,70 @@ impl<T: Clone + Eq + Hash> State<T> {
         if self.shutting_down {
             return false;
         }
-        match self
-            .items
-            .entry(hash, |t| t.hash == hash && t.item == item, |t| t.hash)
-        {
-            Entry::Occupied(mut occupied) => {
-                let tracked = occupied.get_mut();
-                let status = &mut tracked.status;
-                if status.dirty {
-                    if priority > status.priority {
-                        status.priority = priority;
-                        if !status.processing {
-                            // Promotion: a new live entry in the higher lane,
-                            // keeping the age gathered so far; the old entry
-                            // turns stale.
-                            status.ticket = self.lanes.push_since(
-                                tracked.item.clone(),
-                                hash,
-                                priority,
-                                status.since,
-                            );
-                        }
+        if let Some(at) = self.items.find(hash, &item) {
+            let record = self.items.get_mut(at).expect("found just above");
+            let status = &mut record.status;
+            if status.dirty {
+                if priority > status.priority {
+                    status.priority = priority;
+                    if !status.processing {
+                        // Promotion: a new live entry in the higher lane,
+                        // keeping the age gathered so far; the old entry
+                        // turns stale.
+                        status.ticket =
+                            self.lanes
+                                .push_since(record.item.clone(), at, priority, status.since);
                     }
-                    return false;
                 }
-                // Being processed: remember to run it once more after `done`.
-                status.dirty = true;
-                status.priority = priority;
-                if let Some(metrics) = &self.metrics {
-                    metrics.added();
-                    status.added_at = Some(Instant::now());
-                }
-                false
+                return false;
             }
-            Entry::Vacant(vacant) => {
-                let added_at = self.metrics.as_ref().map(|metrics| {
-                    metrics.added();
-                    Instant::now()
-                });
-                let (ticket, since) = self.lanes.push(item.clone(), hash, priority);
-                vacant.insert(Tracked {
-                    item,
-                    hash,
-                    status: Status {
-                        dirty: true,
-                        processing: false,
-                        priority,
-                        ticket,
-                        since,
-                        added_at,
-                        started_at: None,
-                    },
-                });
-                self.ready += 1;
-                true
+            // Being processed: remember to run it once more after `done`.
+            status.dirty = true;
+            status.priority = priority;
+            if let Some(metrics) = &self.metrics {
+                metrics.added();
+                status.added_at = Some(Instant::now());
             }
+            return false;
         }
+        let added_at = self.metrics.as_ref().map(|metrics| {
+            metrics.added();
+            Instant::now()
+        });
+        let lane_copy = item.clone();
+        let at = self.items.insert(Record {
+            item,
+            hash,
+            status: Status {
+                dirty: true,
+                processing: false,
+                priority,
+                // Set just below, once the lane entry exists.
+                ticket: u64::MAX,
+                since: None,
+                added_at,
+                started_at: None,
+            },
+        });
+        let (ticket, since) = self.lanes.push(lane_copy, at, priority);
+        let status = &mut self.items.get_mut(at).expect("inserted just above").status;
+        status.ticket = ticket;
+        status.since = since;
+        self.ready += 1;
+        true
     }
 
     /// Hands out the next ready item, marking it processing.
     pub(crate) fn try_pop(&mut self) -> Option<T> {
         while let Some(entry) = self.lanes.pop() {
-            // Tickets are unique, so the ticket alone finds the owner of a
-            // live entry; no item comparison needed.
-            let Some(tracked) = self
-                .items
-                .find_mut(entry.hash, |t| t.status.ticket == entry.ticket)
-            else {
-                continue; // stale: the item finished or was re-queued since
+            // The entry names its record's position; tickets are unique, so a
+            // record with another ticket (or none) means a stale entry.
+            let Some(record) = self.items.get_mut(entry.slot) else {
+                continue; // stale: the item finished since
             };
-            let status = &mut tracked.status;
-            if !status.dirty || status.processing {
-                continue; // stale: this entry was already handed out
+            let status = &mut record.status;
+            if status.ticket != entry.ticket || !status.dirty || status.processing {
+                continue; // stale: re-queued, promoted or already handed out
             }
             status.dirty = false;
             status.processing = true;
@@ -282,14 +268,11 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// line. `done` for an item that is not being processed is ignored
     /// (client-go would queue a dirty item a second time).
     pub(crate) fn done(&mut self, item: &T, hash: u64) -> DoneOutcome {
-        let Ok(mut occupied) = self
-            .items
-            .find_entry(hash, |t| t.hash == hash && t.item == *item)
-        else {
+        let Some(at) = self.items.find(hash, item) else {
             return DoneOutcome::default();
         };
-        let tracked = occupied.get_mut();
-        let status = &mut tracked.status;
+        let record = self.items.get_mut(at).expect("found just above");
+        let status = &mut record.status;
         if !status.processing {
             return DoneOutcome::default();
         }
@@ -303,13 +286,13 @@ impl<T: Clone + Eq + Hash> State<T> {
             drained: self.draining && self.processing == 0,
         };
         if status.dirty {
-            let (ticket, since) = self.lanes.push(tracked.item.clone(), hash, status.priority);
+            let (ticket, since) = self.lanes.push(record.item.clone(), at, status.priority);
             status.ticket = ticket;
             status.since = since;
             self.ready += 1;
             outcome.requeued = true;
         } else {
-            occupied.remove();
+            self.items.remove(at);
         }
         outcome
     }
@@ -355,7 +338,7 @@ impl<T: Clone + Eq + Hash> State<T> {
             }
         }
         let due = self.waiting.take_all_due(now);
-        self.items.reserve(due.len(), |t| t.hash);
+        self.items.reserve(due.len());
         self.lanes.reserve(due.len());
         for (item, hash, priority) in due {
             if self.add(item, hash, priority) {
@@ -419,6 +402,7 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// Asserts the invariants listed on [`State`].
     #[cfg(test)]
     pub(crate) fn check_invariants(&self) {
+        self.items.check_index();
         let statuses = || self.items.iter().map(|t| &t.status);
         let processing = statuses().filter(|s| s.processing).count();
         assert_eq!(processing, self.processing, "processing count");
