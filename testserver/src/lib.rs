@@ -4,6 +4,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let _ = rustls::crypto::ring::default_provider().install_default();
 //! let server = kubeforge_testserver::TestServer::start().await?;
 //! let resp = reqwest::get(format!("{}/version", server.base_url())).await?;
 //! assert_eq!(resp.status(), 200);

@@ -126,12 +126,10 @@ impl RequestInfo {
             info.verb = method_verb(method).to_owned();
         }
 
-        if rest[0] == "namespaces" {
-            if rest.len() > 1 {
-                info.namespace = rest[1].to_owned();
-                if rest.len() > 2 && !matches!(rest[2], "status" | "finalize") {
-                    rest = &rest[2..];
-                }
+        if rest[0] == "namespaces" && rest.len() > 1 {
+            info.namespace = rest[1].to_owned();
+            if rest.len() > 2 && !matches!(rest[2], "status" | "finalize") {
+                rest = &rest[2..];
             }
         }
         info.parts = rest.iter().map(|s| (*s).to_owned()).collect();
@@ -168,8 +166,21 @@ mod tests {
     #[test]
     fn parses_the_path_grammar() {
         // (method, path, query, resource?, verb, group, version, namespace, resource, name, subresource)
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            bool,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+        );
         #[rustfmt::skip]
-        let cases: &[(&str, &str, &str, bool, &str, &str, &str, &str, &str, &str, &str)] = &[
+        let cases: &[Case<'_>] = &[
             // non-resource paths
             ("GET", "/", "", false, "get", "", "", "", "", "", ""),
             ("GET", "/api", "", false, "get", "", "", "", "", "", ""),

@@ -7,7 +7,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +45,6 @@ pub enum ServeError {
 #[derive(Debug)]
 pub(crate) struct Running {
     pub(crate) api: Arc<ApiServer>,
-    pub(crate) addr: SocketAddr,
     pub(crate) done: tokio::task::JoinHandle<()>,
 }
 
@@ -67,7 +65,7 @@ pub(crate) async fn start(
         accept_loop(listener, acceptor, api.clone(), shutdown),
         tracing::info_span!("apiserver", %addr),
     ));
-    Ok(Running { api, addr, done })
+    Ok(Running { api, done })
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains and returns.

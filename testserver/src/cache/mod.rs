@@ -350,29 +350,13 @@ impl WatchCache {
         self.state.read().items.get(key).cloned()
     }
 
-    /// Events with a revision above `after`, at most `max` of them.
+    /// Events with a revision above `after`, at most `max` of them, and the cache's
+    /// revision at the same instant: when no events come back, everything up to that
+    /// revision has been seen.
     ///
     /// # Errors
     ///
     /// [`TooOld`] if events after `after` have left the history window.
-    pub(crate) fn events_after(
-        &self,
-        after: Revision,
-        max: usize,
-    ) -> Result<Vec<Arc<CachedEvent>>, TooOld> {
-        let st = self.state.read();
-        if after < st.resumable_from {
-            return Err(TooOld {
-                oldest: st.resumable_from,
-            });
-        }
-        let start = st.history.partition_point(|e| e.revision <= after);
-        Ok(st.history.iter().skip(start).take(max).cloned().collect())
-    }
-
-    /// Like [`events_after`](Self::events_after), also returning the cache's revision
-    /// at the same instant: when no events come back, everything up to that revision
-    /// has been seen.
     pub(crate) fn events_after_with_revision(
         &self,
         after: Revision,
@@ -430,16 +414,6 @@ impl WatchCache {
             items: st.items.clone(),
             revision: rev,
         })
-    }
-
-    /// The cache's resource description.
-    pub(crate) fn spec(&self) -> &CacheSpec {
-        &self.spec
-    }
-
-    /// The storage behind the cache.
-    pub(crate) fn storage(&self) -> &Arc<dyn Storage> {
-        &self.storage
     }
 }
 

@@ -21,9 +21,6 @@ pub(crate) struct CachedObject {
     pub(crate) labels: Box<[(String, String)]>,
     /// Selectable fields with their values (`metadata.name` and friends included).
     pub(crate) fields: Box<[(&'static str, String)]>,
-    pub(crate) uid: String,
-    /// The revision of the write that produced this state.
-    pub(crate) revision: Revision,
     pub(crate) served: Served,
 }
 
@@ -40,15 +37,10 @@ impl CachedObject {
     pub(crate) fn from_kv(kv: &KeyValue, spec: &CacheSpec) -> Result<Self, DecodeError> {
         let value: Value = serde_json::from_slice(&kv.value)?;
         let served = object::with_resource_version(&kv.value, kv.mod_revision)?;
-        Ok(Self::from_value(&value, spec, kv.mod_revision, served))
+        Ok(Self::from_value(&value, spec, served))
     }
 
-    pub(crate) fn from_value(
-        value: &Value,
-        spec: &CacheSpec,
-        revision: Revision,
-        served: Served,
-    ) -> Self {
+    pub(crate) fn from_value(value: &Value, spec: &CacheSpec, served: Served) -> Self {
         let meta = value.get("metadata");
         let meta_str = |f: &str| {
             meta.and_then(|m| m.get(f))
@@ -81,8 +73,6 @@ impl CachedObject {
             namespace,
             labels: labels.into_boxed_slice(),
             fields: fields.into_boxed_slice(),
-            uid: meta_str("uid"),
-            revision,
             served,
         }
     }

@@ -24,6 +24,7 @@ use crate::tls::{self, TlsMaterial};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use kubeforge_testserver::TestServer;
+/// # let _ = rustls::crypto::ring::default_provider().install_default();
 ///
 /// let server = TestServer::start().await?;
 /// let body = reqwest::get(format!("{}/api/v1/namespaces/default", server.base_url()))

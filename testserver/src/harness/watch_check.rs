@@ -165,6 +165,15 @@ pub fn resumable(
     from: u64,
     until: u64,
 ) -> Result<(), Violation> {
+    if let Some(early) = resumed.iter().find(|e| e.resource_version <= from) {
+        return Err(Violation {
+            guarantee: "resumable",
+            detail: format!(
+                "resumed from {from} but delivered {} {} at {}, which is not after it",
+                early.event_type, early.key, early.resource_version
+            ),
+        });
+    }
     reliable(resumed, reference, from, until).map_err(|v| Violation {
         guarantee: "resumable",
         detail: format!("resumed from {from}: {}", v.detail),

@@ -233,13 +233,6 @@ impl Registry {
         &self.groups
     }
 
-    /// Whether the group-version is served.
-    pub(crate) fn serves(&self, group: &str, version: &str) -> bool {
-        self.groups
-            .iter()
-            .any(|(g, vs)| g == group && vs.iter().any(|v| v == version))
-    }
-
     /// The watch cache behind a resource.
     pub(crate) fn cache(&self, resource: &Resource) -> Option<&Arc<WatchCache>> {
         self.caches.get(resource.storage_prefix.as_ref()?)

@@ -24,6 +24,7 @@
 //! holds (kube-apiserver prints objects its strategies already defaulted).
 
 use std::collections::BTreeSet;
+#[cfg(test)]
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -80,7 +81,8 @@ pub(crate) fn default_printer() -> &'static Printer {
 }
 
 /// apimachinery's HumanDuration ("5m", "3h2m", "2d", "10y"...) for ages.
-pub(crate) fn human_duration(d: Duration) -> String {
+#[cfg(test)]
+fn human_duration(d: Duration) -> String {
     human_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 

@@ -6,8 +6,13 @@
 //! when the check starts, so a backend whose revisions do not start at zero (etcd)
 //! passes the same suite.
 //!
-//! ```ignore
+//! ```
+//! use kubeforge_testserver::storage::{conformance, memory::MemoryStorage};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! conformance::run_all(|| async { MemoryStorage::new() }).await;
+//! # }
 //! ```
 
 use std::future::Future;
