@@ -8,6 +8,7 @@
 //! it for `add` and `done` stays in cache longer too.
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 /// One tracked item.
 #[derive(Debug)]
@@ -50,23 +51,44 @@ impl<T: Eq, S> Items<T, S> {
             .copied()
     }
 
-    /// Stores a record for an item that has none; returns its position.
-    pub(crate) fn insert(&mut self, record: Record<T, S>) -> usize {
-        let hash = record.hash;
-        let at = match self.free.pop() {
-            Some(at) => {
-                self.slots[at] = Some(record);
-                at
+    /// The position of the record for `item`, creating one with status
+    /// `make()` if there is none: `Ok` for an existing record (and `item` is
+    /// dropped), `Err` for a new one. One probe either way.
+    pub(crate) fn find_or_insert(
+        &mut self,
+        hash: u64,
+        item: T,
+        make: impl FnOnce() -> S,
+    ) -> Result<usize, usize> {
+        let Self { slots, free, index } = self;
+        let entry = index.entry(
+            hash,
+            |&at| {
+                slots[at]
+                    .as_ref()
+                    .is_some_and(|r| r.hash == hash && r.item == item)
+            },
+            |&at| slots[at].as_ref().map_or(0, |r| r.hash),
+        );
+        match entry {
+            Entry::Occupied(occupied) => Ok(*occupied.get()),
+            Entry::Vacant(vacant) => {
+                // The index rehashes only inside `entry` above, so naming the
+                // position just before its record is stored is never observed.
+                let at = free.pop().unwrap_or(slots.len());
+                vacant.insert(at);
+                let record = Some(Record {
+                    item,
+                    hash,
+                    status: make(),
+                });
+                match slots.get_mut(at) {
+                    Some(slot) => *slot = record,
+                    None => slots.push(record),
+                }
+                Err(at)
             }
-            None => {
-                self.slots.push(Some(record));
-                self.slots.len() - 1
-            }
-        };
-        let slots = &self.slots;
-        self.index
-            .insert_unique(hash, at, |&i| slots[i].as_ref().map_or(0, |r| r.hash));
-        at
+        }
     }
 
     /// The record at `at`, if that position holds one.

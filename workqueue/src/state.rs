@@ -63,9 +63,6 @@ struct Status {
     started_at: Option<Instant>,
 }
 
-/// One tracked item.
-type Record<T> = crate::items::Record<T, Status>;
-
 /// An add recorded in the inbox and not yet applied.
 #[derive(Debug)]
 pub(crate) struct Pending<T> {
@@ -185,57 +182,59 @@ impl<T: Clone + Eq + Hash> State<T> {
         if self.shutting_down {
             return false;
         }
-        if let Some(at) = self.items.find(hash, &item) {
-            let record = self.items.get_mut(at).expect("found just above");
-            let status = &mut record.status;
-            if status.dirty {
-                if priority > status.priority {
-                    status.priority = priority;
-                    if !status.processing {
-                        // Promotion: a new live entry in the higher lane,
-                        // keeping the age gathered so far; the old entry
-                        // turns stale.
-                        status.ticket =
-                            self.lanes
-                                .push_since(record.item.clone(), at, priority, status.since);
-                    }
-                }
-                return false;
-            }
-            // Being processed: remember to run it once more after `done`.
-            status.dirty = true;
-            status.priority = priority;
-            if let Some(metrics) = &self.metrics {
+        let metrics = &self.metrics;
+        let found = self.items.find_or_insert(hash, item, || Status {
+            dirty: true,
+            processing: false,
+            priority,
+            // Set below, once the lane entry exists.
+            ticket: u64::MAX,
+            since: None,
+            added_at: metrics.as_ref().map(|metrics| {
                 metrics.added();
-                status.added_at = Some(Instant::now());
+                Instant::now()
+            }),
+            started_at: None,
+        });
+        match found {
+            Ok(at) => {
+                let record = self.items.get_mut(at).expect("found just above");
+                let status = &mut record.status;
+                if status.dirty {
+                    if priority > status.priority {
+                        status.priority = priority;
+                        if !status.processing {
+                            // Promotion: a new live entry in the higher lane,
+                            // keeping the age gathered so far; the old entry
+                            // turns stale.
+                            status.ticket = self.lanes.push_since(
+                                record.item.clone(),
+                                at,
+                                priority,
+                                status.since,
+                            );
+                        }
+                    }
+                    return false;
+                }
+                // Being processed: remember to run it once more after `done`.
+                status.dirty = true;
+                status.priority = priority;
+                if let Some(metrics) = &self.metrics {
+                    metrics.added();
+                    status.added_at = Some(Instant::now());
+                }
+                false
             }
-            return false;
+            Err(at) => {
+                let record = self.items.get_mut(at).expect("inserted just above");
+                let (ticket, since) = self.lanes.push(record.item.clone(), at, priority);
+                record.status.ticket = ticket;
+                record.status.since = since;
+                self.ready += 1;
+                true
+            }
         }
-        let added_at = self.metrics.as_ref().map(|metrics| {
-            metrics.added();
-            Instant::now()
-        });
-        let lane_copy = item.clone();
-        let at = self.items.insert(Record {
-            item,
-            hash,
-            status: Status {
-                dirty: true,
-                processing: false,
-                priority,
-                // Set just below, once the lane entry exists.
-                ticket: u64::MAX,
-                since: None,
-                added_at,
-                started_at: None,
-            },
-        });
-        let (ticket, since) = self.lanes.push(lane_copy, at, priority);
-        let status = &mut self.items.get_mut(at).expect("inserted just above").status;
-        status.ticket = ticket;
-        status.since = since;
-        self.ready += 1;
-        true
     }
 
     /// Hands out the next ready item, marking it processing.
