@@ -108,20 +108,16 @@ fn delaying(c: &mut Criterion) {
 
 fn rate_limiting(c: &mut Criterion) {
     let rt = runtime(true);
-    let keys = keys(1_000);
+    let keys = &keys(1_000);
     let mut group = c.benchmark_group("rate_limiting");
     group.bench_function("add_rate_limited_forget/1k", |b| {
-        b.iter_batched(
-            || {
-                let _guard = rt.enter();
-                RateLimitingQueue::new(default_controller_rate_limiter())
-            },
-            |queue| {
-                let _guard = rt.enter();
-                for key in &keys {
+        b.to_async(&rt).iter_batched(
+            || RateLimitingQueue::new(default_controller_rate_limiter()),
+            |queue| async move {
+                for key in keys {
                     queue.add_rate_limited(key.clone());
                 }
-                for key in &keys {
+                for key in keys {
                     queue.forget(key);
                 }
                 black_box(queue)
