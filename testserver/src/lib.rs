@@ -35,6 +35,7 @@ mod harness;
 mod object;
 pub mod options;
 mod pipeline;
+mod protobuf;
 mod registry;
 mod request_info;
 mod server;

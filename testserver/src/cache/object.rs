@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use bytes::{Bytes, BytesMut};
 use kubeforge_client::core::selector::{Fields, Labels};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::CacheSpec;
 use crate::object::{self, Served};
@@ -33,14 +34,89 @@ pub(crate) enum DecodeError {
     Malformed(#[from] object::MalformedObject),
 }
 
-impl CachedObject {
-    pub(crate) fn from_kv(kv: &KeyValue, spec: &CacheSpec) -> Result<Self, DecodeError> {
-        let value: Value = serde_json::from_slice(&kv.value)?;
-        let served = object::with_resource_version(&kv.value, kv.mod_revision)?;
-        Ok(Self::from_value(&value, spec, served))
+/// The parsed parts of an object the cache needs: names, labels, selectable fields.
+struct View {
+    name: String,
+    namespace: String,
+    labels: Vec<(String, String)>,
+    fields: Vec<(&'static str, String)>,
+}
+
+/// `metadata` as far as the cache reads it.
+#[derive(serde::Deserialize)]
+struct MetaView<'a> {
+    #[serde(borrow, default)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    namespace: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    labels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A JSON object decoded one level deep (members stay raw JSON).
+type Members<'a> = std::collections::HashMap<&'a str, &'a RawValue>;
+
+impl View {
+    /// Reads only what is needed, without building the object's tree. `None` when the
+    /// object has a shape this path does not handle (escaped keys, non-string labels):
+    /// then [`View::slow`] reads it.
+    fn fast(text: &str, spec: &CacheSpec) -> Option<View> {
+        let top: Members<'_> = serde_json::from_str(text).ok()?;
+        let meta: MetaView<'_> = match top.get("metadata") {
+            Some(raw) => serde_json::from_str(raw.get()).ok()?,
+            None => MetaView {
+                name: None,
+                namespace: None,
+                labels: None,
+            },
+        };
+        let name = meta.name.map(|c| c.into_owned()).unwrap_or_default();
+        let namespace = meta.namespace.map(|c| c.into_owned()).unwrap_or_default();
+        // A BTreeMap iterates sorted, which is the order the cache keeps labels in.
+        let labels: Vec<(String, String)> = meta.labels.unwrap_or_default().into_iter().collect();
+        let mut fields = Vec::with_capacity(2 + spec.fields.len());
+        fields.push(("metadata.name", name.clone()));
+        if spec.namespaced {
+            fields.push(("metadata.namespace", namespace.clone()));
+        }
+        // Second-level objects parsed once each, however many fields read them.
+        let mut sections: Vec<(&str, Option<Members<'_>>)> = Vec::new();
+        for f in spec.fields {
+            let value = match f.path() {
+                [] => None,
+                [key] => top.get(key).map(|raw| raw.get()),
+                [section, key] => {
+                    let idx = match sections.iter().position(|(s, _)| s == section) {
+                        Some(i) => i,
+                        None => {
+                            let parsed = top
+                                .get(section)
+                                .and_then(|raw| serde_json::from_str(raw.get()).ok());
+                            sections.push((section, parsed));
+                            sections.len() - 1
+                        }
+                    };
+                    sections[idx]
+                        .1
+                        .as_ref()
+                        .and_then(|m| m.get(key))
+                        .map(|raw| raw.get())
+                }
+                _ => return None,
+            };
+            let leaf: Option<Value> = value.and_then(|v| serde_json::from_str(v).ok());
+            fields.push((f.name, f.stringify(leaf.as_ref())));
+        }
+        Some(View {
+            name,
+            namespace,
+            labels,
+            fields,
+        })
     }
 
-    pub(crate) fn from_value(value: &Value, spec: &CacheSpec, served: Served) -> Self {
+    /// Reads the object through a full parse.
+    fn slow(value: &Value, spec: &CacheSpec) -> View {
         let meta = value.get("metadata");
         let meta_str = |f: &str| {
             meta.and_then(|m| m.get(f))
@@ -68,13 +144,32 @@ impl CachedObject {
         for f in spec.fields {
             fields.push((f.name, f.extract(value)));
         }
-        CachedObject {
+        View {
             name,
             namespace,
-            labels: labels.into_boxed_slice(),
-            fields: fields.into_boxed_slice(),
-            served,
+            labels,
+            fields,
         }
+    }
+}
+
+impl CachedObject {
+    pub(crate) fn from_kv(kv: &KeyValue, spec: &CacheSpec) -> Result<Self, DecodeError> {
+        let served = object::with_resource_version(&kv.value, kv.mod_revision)?;
+        let fast = std::str::from_utf8(&kv.value)
+            .ok()
+            .and_then(|text| View::fast(text, spec));
+        let view = match fast {
+            Some(v) => v,
+            None => View::slow(&serde_json::from_slice(&kv.value)?, spec),
+        };
+        Ok(CachedObject {
+            name: view.name,
+            namespace: view.namespace,
+            labels: view.labels.into_boxed_slice(),
+            fields: view.fields.into_boxed_slice(),
+            served,
+        })
     }
 
     /// The served JSON.
@@ -85,6 +180,11 @@ impl CachedObject {
     /// Labels, for selector matching.
     pub(crate) fn label_set(&self) -> &[(String, String)] {
         &self.labels
+    }
+
+    /// The value of one selectable field.
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
+        Fields::get(self.field_set(), name)
     }
 
     /// Fields, for selector matching.

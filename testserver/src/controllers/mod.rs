@@ -5,7 +5,6 @@
 mod namespace;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kubeforge_client::core::CreateOptions;
 use serde_json::{Map, Value, json};
@@ -103,6 +102,5 @@ async fn compactor(server: Arc<ApiServer>) {
             tracing::debug!(error = %e, revision = rev, "compaction skipped");
         }
         previous = server.storage.current_revision().await.ok();
-        let _ = Duration::ZERO;
     }
 }

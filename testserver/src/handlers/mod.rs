@@ -156,6 +156,10 @@ pub(crate) fn decode_object(
         negotiation::BodyFormat::Json => {
             serde_json::from_slice(body).map_err(|e| store::decode_error(res, &e.to_string()))?
         }
+        negotiation::BodyFormat::Protobuf => {
+            return crate::protobuf::decode(body)
+                .map_err(|e| store::decode_error(res, &e.to_string()));
+        }
         negotiation::BodyFormat::Yaml => {
             let text =
                 std::str::from_utf8(body).map_err(|e| store::decode_error(res, &e.to_string()))?;

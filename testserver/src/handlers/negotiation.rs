@@ -132,6 +132,8 @@ pub(crate) fn negotiate(accept: Option<&str>, accepts: Accepts) -> ApiResult<Out
 pub(crate) enum BodyFormat {
     Json,
     Yaml,
+    /// Kubernetes protobuf (what kubectl's typed commands send).
+    Protobuf,
 }
 
 /// The format of a create/update body from its `Content-Type`.
@@ -149,9 +151,14 @@ pub(crate) fn body_format(content_type: Option<&str>) -> ApiResult<BodyFormat> {
         // and we accept JSON then.
         "" | "application/json" => Ok(BodyFormat::Json),
         "application/yaml" | "text/yaml" => Ok(BodyFormat::Yaml),
+        crate::protobuf::MEDIA_TYPE => Ok(BodyFormat::Protobuf),
         other => Err(Status::unsupported_media_type(
             other,
-            &["application/json", "application/yaml"],
+            &[
+                "application/json",
+                "application/yaml",
+                crate::protobuf::MEDIA_TYPE,
+            ],
         )
         .into()),
     }
@@ -215,7 +222,11 @@ mod tests {
         )
         .expect_err("406");
         assert_eq!(e.0.code, 406);
-        assert!(body_format(Some("application/vnd.kubernetes.protobuf")).is_err());
+        assert_eq!(
+            body_format(Some("application/vnd.kubernetes.protobuf")).expect("ok"),
+            BodyFormat::Protobuf
+        );
+        assert!(body_format(Some("application/cbor")).is_err());
         assert_eq!(
             body_format(Some("application/json; charset=utf-8")).expect("ok"),
             BodyFormat::Json

@@ -5,7 +5,7 @@ use kubeforge_client::core::{FieldError, GroupKind, Status};
 use serde_json::{Map, Value, json};
 
 use super::respond::Response;
-use super::write::{patch_request, written};
+use super::write::patch_request;
 use super::{Ctx, decode_object, read_body};
 use crate::apiserver::{ApiError, ApiResult};
 use crate::registry::store::Part;
@@ -163,7 +163,6 @@ pub(super) async fn patch(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResu
     if !pinned && let Some(Value::Object(m)) = scale.get_mut("metadata") {
         m.remove("resourceVersion");
     }
-    let _ = written;
     apply_scale(ctx, &scale, opts.is_dry_run()).await
 }
 

@@ -194,7 +194,6 @@ pub(super) async fn patch(
         let Some(cur) = store.current(ctx.namespace, name).await? else {
             return Err(Status::not_found(&ctx.res.group_resource(), name).into());
         };
-        let current_rv = cur.kv.mod_revision.to_string();
         let mut doc = Value::Object(cur.obj);
         patch.apply(&mut doc)?;
         let patched = as_object(ctx, doc)?;
@@ -208,7 +207,6 @@ pub(super) async fn patch(
                     && e.0.message.contains("has been modified") =>
             {
                 // Someone wrote between our read and our write: patch the new state.
-                let _ = current_rv;
                 continue;
             }
             Err(e) => return Err(e),

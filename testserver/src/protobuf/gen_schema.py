@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates `schema.txt`, the protobuf schema table the testserver decoder embeds.
+r"""Generates `schema.txt`, the protobuf schema table the testserver decoder embeds.
 
 The table lists every protobuf message reachable from the API groups a Kubernetes
 apiserver serves, with each field's number, JSON name and type, plus the mapping from
@@ -15,8 +15,8 @@ package directory holding its `generated.proto` and the package's `.go` files:
 
 The `.go` files supply what the `.proto` files cannot: the JSON name where it differs
 from the protobuf field name (`uID` is `uid`, `ref` is `$ref`), fields embedded inline in
-JSON (`Volume.volumeSource`), and the API group of each package (`+groupName=` in
-doc.go). Never commit these upstream files; only this script and its output.
+JSON (`Volume.volumeSource`), scalars whose zero value JSON omits, and the API group
+of each package (`const GroupName`, else `+groupName=` in doc.go). Never commit these upstream files; only this script and its output.
 
 How to run (from the workspace root, with git clones of kubernetes/api,
 kubernetes/apimachinery, kubernetes/apiextensions-apiserver and
@@ -26,7 +26,7 @@ kubernetes/kube-aggregator):
     for repo in api apimachinery apiextensions-apiserver kube-aggregator; do
       git -C "$CLONES/$repo" ls-tree -r --name-only "$TAG" > "$ROOT/files"
       for dir in $(grep 'generated.proto$' "$ROOT/files" | xargs -n1 dirname); do
-        grep "^$dir/[^/]*\\.\\(proto\\|go\\)$" "$ROOT/files" | grep -v '_test.go$' |
+        grep "^$dir/[^/]*\.\(proto\|go\)$" "$ROOT/files" | grep -v '_test.go$' |
         while read -r path; do
           mkdir -p "$ROOT/k8s.io/$repo/$dir"
           git -C "$CLONES/$repo" show "$TAG:$path" > "$ROOT/k8s.io/$repo/$path"
@@ -44,7 +44,9 @@ Output format (one record a line, `#` starts a comment line):
 where each field is `number:jsonName:type`. `type` is a protobuf scalar (`string`,
 `int64`, ...), a message name (bare when in the message's own package, else fully
 qualified), `[]T` for a repeated field, or `map<K,V>` for a map. The JSON name
-`(inline)` marks a field whose message is merged into the parent's JSON object. `!list`
+`(inline)` marks a field whose message is merged into the parent's JSON object; a
+JSON name ending in `?` marks a scalar Go holds by value with `omitempty`, whose zero
+value Go's JSON encoder leaves out (a pointer's zero, `replicas: 0`, has no `?`). `!list`
 marks a message that wraps a Go slice type (`+protobuf.nullable=true`, e.g. `ExtraValue`):
 its JSON form is the array in its single repeated field.
 """
@@ -101,6 +103,7 @@ GO_STRUCT_RE = re.compile(r"^type\s+(\w+)\s+struct\s*\{\s*$")
 GO_TAG_RE = re.compile(r"`([^`]*)`")
 GO_TAG_VALUE_RE = re.compile(r'(\w+):"([^"]*)"')
 GROUP_NAME_RE = re.compile(r"^//\s*\+groupName=(\S*)\s*$")
+GROUP_CONST_RE = re.compile(r'^const\s+GroupName\s*=\s*"([^"]*)"')
 
 
 class SchemaError(Exception):
@@ -192,11 +195,11 @@ def parse_proto(path):
 
 
 def parse_go_json_names(directory):
-    """Reads a Go package's struct tags: {struct: {field number: json name or None}}.
+    """Reads a Go package's struct tags: {struct: {field number: GoField}}.
 
-    `None` means the field is embedded inline in JSON. Fields without a json tag, or
-    with `json:"-"`, are left out: they belong to types with hand-written JSON
-    marshalling, which the decoder special-cases by message name.
+    Fields without a json tag, or with `json:"-"`, are left out unless embedded: they
+    belong to types with hand-written JSON marshalling, which the decoder
+    special-cases by message name.
     """
     structs = {}
     for entry in sorted(os.listdir(directory)):
@@ -229,28 +232,46 @@ def parse_go_json_names(directory):
                 embedded = len(declaration) == 1
                 if "json" not in values:
                     if embedded:
-                        current[number] = None
+                        current[number] = GoField(None, False)
                     continue
-                json_name = values["json"].split(",")[0]
+                json_name, *options = values["json"].split(",")
                 if json_name == "-":
                     continue
                 if json_name == "":
                     if embedded:
-                        current[number] = None
+                        current[number] = GoField(None, False)
                     continue
-                current[number] = json_name
+                # A field held by value (not a pointer, slice or map) and tagged
+                # omitempty: Go's JSON drops its zero value.
+                by_value = not declaration[-1].startswith(("*", "[]", "map["))
+                current[number] = GoField(json_name, by_value and "omitempty" in options)
     return structs
 
 
+class GoField:
+    """What a Go struct tag says of one field: its JSON name (None when embedded
+    inline) and whether JSON omits its zero value."""
+
+    def __init__(self, json_name, omit_zero):
+        self.json_name = json_name
+        self.omit_zero = omit_zero
+
+
 def parse_group_name(directory):
-    """The `+groupName=` of a Go package's doc.go, or None when it has none."""
+    """A Go package's API group: its `const GroupName`, else doc.go's `+groupName=`."""
+    for entry in sorted(os.listdir(directory)):
+        if not entry.endswith(".go") or entry.endswith("_test.go"):
+            continue
+        with open(os.path.join(directory, entry), encoding="utf-8") as f:
+            for line in f:
+                if m := GROUP_CONST_RE.match(line.strip()):
+                    return m.group(1)
     path = os.path.join(directory, "doc.go")
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if m := GROUP_NAME_RE.match(line.strip()):
-                return m.group(1)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if m := GROUP_NAME_RE.match(line.strip()):
+                    return m.group(1)
     return None
 
 
@@ -330,7 +351,7 @@ def main():
         resolved[name] = fields
 
     go_names = {}
-    renamed = inlined = 0
+    renamed = inlined = omit_zero = 0
     lines = []
     for name in sorted(reachable):
         message = messages[name]
@@ -345,13 +366,22 @@ def main():
         record = [name + (" !list" if message.is_list else "")]
         for number, proto_name, kind, full, key in sorted(resolved[name]):
             json_name = proto_name
-            if number in tags:
-                if tags[number] is None:
+            go = tags.get(number)
+            if go is None:
+                pass
+            elif go.json_name is None:
+                # Go promotes an embedded struct's fields; an embedded scalar
+                # (Duration's time.Duration) has hand-written JSON instead.
+                if full not in SCALARS:
                     json_name = "(inline)"
                     inlined += 1
-                elif tags[number] != proto_name:
-                    json_name = tags[number]
+            else:
+                if go.json_name != proto_name:
+                    json_name = go.json_name
                     renamed += 1
+                if go.omit_zero and kind == "single" and full in SCALARS:
+                    json_name += "?"
+                    omit_zero += 1
             typ = short(full, message.package)
             if kind == "repeated":
                 typ = "[]" + typ
@@ -375,7 +405,7 @@ def main():
     out.write(f"# Generated by gen_schema.py from upstream {args.tag}; do not edit.\n")
     out.write(
         f"# {len(reachable)} messages, {field_count} fields, {len(groups)} group versions; "
-        f"{renamed} fields renamed and {inlined} inlined per Go json tags.\n"
+        f"{renamed} fields renamed, {inlined} inlined, {omit_zero} omit zero per Go json tags.\n"
     )
     out.write("# Format: see gen_schema.py.\n")
     for line in groups:
@@ -384,7 +414,7 @@ def main():
         out.write(line + "\n")
     print(
         f"{len(reachable)} messages, {field_count} fields, {len(groups)} groups, "
-        f"{renamed} renamed, {inlined} inlined",
+        f"{renamed} renamed, {inlined} inlined, {omit_zero} omit zero",
         file=sys.stderr,
     )
 

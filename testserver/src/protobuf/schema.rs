@@ -64,6 +64,9 @@ pub(super) struct Field {
     pub(super) number: u32,
     /// The JSON key (Go's json tag), empty for [`Label::Inline`].
     pub(super) json_name: String,
+    /// Whether Go's JSON leaves out this scalar's zero value (held by value and tagged
+    /// `omitempty`); only ever set on singular scalars.
+    pub(super) omit_zero: bool,
     /// Cardinality and JSON placement.
     pub(super) label: Label,
     /// The value type (for maps, the map value type).
@@ -324,6 +327,10 @@ fn parse_field(
     else {
         return Err("want number:jsonName:type".to_owned());
     };
+    let (json_name, omit_zero) = match json_name.strip_suffix('?') {
+        Some(name) => (name, true),
+        None => (json_name, false),
+    };
     let number: u32 = number
         .parse()
         .ok()
@@ -355,6 +362,9 @@ fn parse_field(
     } else {
         (Label::Single, resolve(ty)?)
     };
+    if omit_zero && !(label == Label::Single && matches!(ty, Type::Scalar(_))) {
+        return Err("only a singular scalar can omit its zero value".to_owned());
+    }
     let (label, json_name) = if json_name == "(inline)" {
         // Inline fields merge a plain message's object into the parent's.
         match (label, ty) {
@@ -370,6 +380,7 @@ fn parse_field(
     Ok(Field {
         number,
         json_name,
+        omit_zero,
         label,
         ty,
     })
@@ -444,18 +455,32 @@ mod tests {
             json_name("k8s.io.api.core.v1.Volume", 2),
             (String::new(), Label::Inline)
         );
+        let omit_zero = |message: &str, number: u32| {
+            let id = schema.by_name(message).unwrap();
+            schema.message(id).field(number).unwrap().omit_zero
+        };
+        // ServicePort.nodePort is an int32 with omitempty; replicas is a *int32.
+        assert!(omit_zero("k8s.io.api.core.v1.ServicePort", 5));
+        assert!(!omit_zero("k8s.io.api.core.v1.ServicePort", 3));
+        assert!(!omit_zero("k8s.io.api.apps.v1.DeploymentSpec", 1));
     }
 
     #[test]
     fn special_messages_are_recognized() {
         let schema = schema().unwrap();
         let special = |name: &str| schema.message(schema.by_name(name).unwrap()).special;
-        assert_eq!(special("k8s.io.apimachinery.pkg.apis.meta.v1.Time"), Special::Time);
+        assert_eq!(
+            special("k8s.io.apimachinery.pkg.apis.meta.v1.Time"),
+            Special::Time
+        );
         assert_eq!(
             special("k8s.io.apimachinery.pkg.util.intstr.IntOrString"),
             Special::IntOrString
         );
-        assert_eq!(special("k8s.io.api.authentication.v1.ExtraValue"), Special::List);
+        assert_eq!(
+            special("k8s.io.api.authentication.v1.ExtraValue"),
+            Special::List
+        );
         assert_eq!(special("k8s.io.api.core.v1.Pod"), Special::None);
     }
 
@@ -465,18 +490,35 @@ mod tests {
             // Unknown type.
             ("a.B 1:x:C", "line 1: field \"1:x:C\": unknown type a.C"),
             // Duplicate field numbers.
-            ("a.B 1:x:string 1:y:string", "line 1: duplicate field number"),
+            (
+                "a.B 1:x:string 1:y:string",
+                "line 1: duplicate field number",
+            ),
             // Field number 0.
-            ("a.B 0:x:string", "line 1: field \"0:x:string\": bad field number"),
+            (
+                "a.B 0:x:string",
+                "line 1: field \"0:x:string\": bad field number",
+            ),
             // Missing type.
-            ("a.B 1:x", "line 1: field \"1:x\": want number:jsonName:type"),
+            (
+                "a.B 1:x",
+                "line 1: field \"1:x\": want number:jsonName:type",
+            ),
             // Inline scalar.
             (
                 "a.B 1:(inline):string",
                 "line 1: field \"1:(inline):string\": only a plain singular message can be inline",
             ),
+            // Omit-zero marker on a message field.
+            (
+                "a.B 1:x?:a.B",
+                "line 1: field \"1:x?:a.B\": only a singular scalar can omit its zero value",
+            ),
             // A list wrapper without its repeated field.
-            ("a.B !list 1:x:string", "line 1: !list needs one repeated field"),
+            (
+                "a.B !list 1:x:string",
+                "line 1: !list needs one repeated field",
+            ),
             // Group naming a package without messages.
             ("@group v1 a\n", "group v1: no messages in a"),
             // Duplicate message.
@@ -499,6 +541,9 @@ mod tests {
         assert_eq!(a.field(3).unwrap().label, Label::Repeated);
         assert_eq!(a.field(3).unwrap().ty, Type::Scalar(Scalar::Int64));
         assert!(a.field(4).is_none());
-        assert_eq!(schema.kind("x/v1", "A"), Some(schema.by_name("p.q.A").unwrap()));
+        assert_eq!(
+            schema.kind("x/v1", "A"),
+            Some(schema.by_name("p.q.A").unwrap())
+        );
     }
 }

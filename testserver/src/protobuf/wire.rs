@@ -9,7 +9,7 @@ use std::fmt;
 
 /// How a field's value is laid out on the wire (the low three bits of its key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum WireType {
+pub(crate) enum WireType {
     /// A base-128 varint (int32, int64, uint*, sint*, bool, enum).
     Varint,
     /// Eight little-endian bytes (fixed64, sfixed64, double).
@@ -315,13 +315,17 @@ mod tests {
 
     #[test]
     fn keys_split_number_and_wire_type() {
-        let cases: &[(&[u8], Result<(u32, WireType), Problem>)] = &[
+        type Want = Result<(u32, WireType), Problem>;
+        let cases: &[(&[u8], Want)] = &[
             (&[0x08], Ok((1, WireType::Varint))),
             (&[0x12], Ok((2, WireType::LengthDelimited))),
             (&[0x19], Ok((3, WireType::Fixed64))),
             (&[0x25], Ok((4, WireType::Fixed32))),
             // Field 2^29-1, the largest.
-            (&[0xf8, 0xff, 0xff, 0xff, 0x0f], Ok((536_870_911, WireType::Varint))),
+            (
+                &[0xf8, 0xff, 0xff, 0xff, 0x0f],
+                Ok((536_870_911, WireType::Varint)),
+            ),
             // Field 2^29.
             (
                 &[0x80, 0x80, 0x80, 0x80, 0x10],

@@ -30,6 +30,11 @@ impl FieldSpec {
         }
     }
 
+    /// Where the value lives (empty: nowhere, always the default).
+    pub(crate) fn path(&self) -> &'static [&'static str] {
+        self.path
+    }
+
     /// The field's value in `obj`, stringified as upstream does.
     pub(crate) fn extract(&self, obj: &Value) -> String {
         if self.path.is_empty() {
@@ -42,10 +47,15 @@ impl FieldSpec {
                 None => return self.default.to_owned(),
             }
         }
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
+        self.stringify(Some(v))
+    }
+
+    /// A leaf value stringified as upstream does; absent or non-scalar: the default.
+    pub(crate) fn stringify(&self, leaf: Option<&Value>) -> String {
+        match leaf {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(Value::Number(n)) => n.to_string(),
             _ => self.default.to_owned(),
         }
     }

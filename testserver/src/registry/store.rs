@@ -97,7 +97,8 @@ pub(crate) fn too_large_rv(requested: Revision, current: Revision) -> ApiError {
 pub(crate) fn meta_of(res: &Resource, obj: &Map<String, Value>) -> ApiResult<ObjectMeta> {
     match obj.get("metadata") {
         None | Some(Value::Null) => Ok(ObjectMeta::default()),
-        Some(v) => serde_json::from_value(v.clone()).map_err(|e| decode_error(res, &e.to_string())),
+        Some(v) => <ObjectMeta as serde::Deserialize>::deserialize(v)
+            .map_err(|e| decode_error(res, &e.to_string())),
     }
 }
 
@@ -280,10 +281,8 @@ impl<'a> Store<'a> {
             .cache(ns_res)
             .and_then(|c| c.get(&format!("/registry/namespaces/{ns}")));
         let terminating = match from_cache {
-            Some(cached) => {
-                let v: Value = serde_json::from_slice(cached.bytes()).unwrap_or(Value::Null);
-                is_terminating(&v)
-            }
+            // Deletion sets the phase, which the cache keeps as a selectable field.
+            Some(cached) => cached.field("status.phase") == Some("Terminating"),
             None => match ns_store.current(ns, ns).await? {
                 Some(cur) => is_terminating(&Value::Object(cur.obj)),
                 None => {
@@ -405,14 +404,20 @@ impl<'a> Store<'a> {
         let now = jiff::Timestamp::now();
         let attempts = if generate { GENERATE_NAME_ATTEMPTS } else { 1 };
         let mut last_name = String::new();
-        for _ in 0..attempts {
+        let mut body = Some(obj);
+        for attempt in 0..attempts {
             let mut m = meta.clone();
             if generate {
                 m.name = Some(generate_name(
                     meta.generate_name.as_deref().unwrap_or_default(),
                 ));
             }
-            let mut o = obj.clone();
+            // Only a generated name can need another attempt; otherwise take the body.
+            let mut o = if attempt + 1 < attempts {
+                body.clone().unwrap_or_default()
+            } else {
+                body.take().unwrap_or_default()
+            };
             self.prepare_create(&mut o, &mut m, now)?;
             let name = m.name.clone().unwrap_or_default();
             last_name.clone_from(&name);
