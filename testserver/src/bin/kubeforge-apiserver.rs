@@ -1,6 +1,10 @@
 //! `kubeforge-apiserver`: parse flags, build the config, serve until SIGINT/SIGTERM.
 
 use clap::Parser;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use kubeforge_testserver::options::Options;
 use tokio::net::TcpListener;
 

@@ -21,7 +21,7 @@
 
 pub(crate) mod object;
 
-pub(crate) use object::{CachedEvent, CachedObject, EventType};
+pub(crate) use object::{CachedEvent, CachedObject, EventType, View};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -107,7 +107,17 @@ pub(crate) struct WatchCache {
     observed: watch::Sender<Revision>,
     progress: Mutex<Option<Box<dyn ProgressRequester>>>,
     snapshots: Mutex<VecDeque<(Revision, Instant, Items)>>,
+    /// What writers of this server already parsed, by key: the cache takes it instead
+    /// of parsing the stored value again, when the event carries the very buffer the
+    /// writer stored (the in-memory backend hands it through; other backends never
+    /// match and the cache parses). The hint keeps its buffer alive, so a buffer
+    /// address cannot be reused by another value while the hint exists.
+    hints: Mutex<std::collections::HashMap<String, (bytes::Bytes, View)>>,
 }
+
+/// Hints kept at most (writes that failed leave theirs behind until the next write of
+/// the key or until this many accumulate).
+const MAX_HINTS: usize = 4096;
 
 impl WatchCache {
     /// Loads the resource from storage and starts following it; the task stops when
@@ -132,6 +142,7 @@ impl WatchCache {
             observed: watch::Sender::new(0),
             progress: Mutex::new(None),
             snapshots: Mutex::new(VecDeque::new()),
+            hints: Mutex::new(std::collections::HashMap::new()),
         });
         let rev = cache.reload().await?;
         let span = tracing::debug_span!("watch_cache", prefix = %cache.spec.prefix);
@@ -206,6 +217,14 @@ impl WatchCache {
         // (they were written by something other than this server).
         let mut parsed = Vec::with_capacity(events.len());
         for e in &events {
+            let hinted = match e.kind {
+                EventKind::Put => self.take_hint(&e.kv),
+                EventKind::Delete => None,
+            };
+            if let Some((view, served)) = hinted {
+                parsed.push(Some(Arc::new(CachedObject::from_view(view, served))));
+                continue;
+            }
             let obj = match e.kind {
                 EventKind::Put => match CachedObject::from_kv(&e.kv, &self.spec) {
                     Ok(o) => Some(Arc::new(o)),
@@ -266,6 +285,39 @@ impl WatchCache {
             st.revision
         };
         self.observed.send_replace(last);
+    }
+
+    /// Tells the cache what a writer of this server parsed from an object it is about to
+    /// store as `value` under `key`.
+    pub(crate) fn hint(
+        &self,
+        key: &str,
+        value: &bytes::Bytes,
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        let view = View::of_object(obj, &self.spec);
+        let mut hints = self.hints.lock();
+        if hints.len() >= MAX_HINTS {
+            hints.clear();
+        }
+        hints.insert(key.to_owned(), (value.clone(), view));
+    }
+
+    /// The writer's view of a stored value, if this is the buffer it stored.
+    fn take_hint(&self, kv: &crate::storage::KeyValue) -> Option<(View, crate::object::Served)> {
+        let view = {
+            let mut hints = self.hints.lock();
+            match hints.get(&kv.key) {
+                Some((buf, _))
+                    if buf.as_ptr() == kv.value.as_ptr() && buf.len() == kv.value.len() =>
+                {
+                    hints.remove(&kv.key).map(|(_, view)| view)
+                }
+                _ => None,
+            }
+        }?;
+        let served = crate::object::with_resource_version(&kv.value, kv.mod_revision).ok()?;
+        Some((view, served))
     }
 
     fn advance(&self, rev: Revision) {

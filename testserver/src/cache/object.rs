@@ -35,7 +35,8 @@ pub(crate) enum DecodeError {
 }
 
 /// The parsed parts of an object the cache needs: names, labels, selectable fields.
-struct View {
+#[derive(Debug)]
+pub(crate) struct View {
     name: String,
     namespace: String,
     labels: Vec<(String, String)>,
@@ -59,7 +60,7 @@ type Members<'a> = std::collections::HashMap<&'a str, &'a RawValue>;
 impl View {
     /// Reads only what is needed, without building the object's tree. `None` when the
     /// object has a shape this path does not handle (escaped keys, non-string labels):
-    /// then [`View::slow`] reads it.
+    /// then [`View::of_object`] reads a full parse.
     fn fast(text: &str, spec: &CacheSpec) -> Option<View> {
         let top: Members<'_> = serde_json::from_str(text).ok()?;
         let meta: MetaView<'_> = match top.get("metadata") {
@@ -115,9 +116,9 @@ impl View {
         })
     }
 
-    /// Reads the object through a full parse.
-    fn slow(value: &Value, spec: &CacheSpec) -> View {
-        let meta = value.get("metadata");
+    /// Reads an object the writer already holds parsed (or a full parse produced).
+    pub(crate) fn of_object(obj: &serde_json::Map<String, Value>, spec: &CacheSpec) -> View {
+        let meta = obj.get("metadata");
         let meta_str = |f: &str| {
             meta.and_then(|m| m.get(f))
                 .and_then(Value::as_str)
@@ -142,7 +143,7 @@ impl View {
             fields.push(("metadata.namespace", namespace.clone()));
         }
         for f in spec.fields {
-            fields.push((f.name, f.extract(value)));
+            fields.push((f.name, f.extract(obj)));
         }
         View {
             name,
@@ -161,15 +162,23 @@ impl CachedObject {
             .and_then(|text| View::fast(text, spec));
         let view = match fast {
             Some(v) => v,
-            None => View::slow(&serde_json::from_slice(&kv.value)?, spec),
+            None => match serde_json::from_slice(&kv.value)? {
+                Value::Object(obj) => View::of_object(&obj, spec),
+                _ => View::of_object(&serde_json::Map::new(), spec),
+            },
         };
-        Ok(CachedObject {
+        Ok(Self::from_view(view, served))
+    }
+
+    /// A cached object from a view its writer already computed (no parse).
+    pub(crate) fn from_view(view: View, served: Served) -> Self {
+        CachedObject {
             name: view.name,
             namespace: view.namespace,
             labels: view.labels.into_boxed_slice(),
             fields: view.fields.into_boxed_slice(),
             served,
-        })
+        }
     }
 
     /// The served JSON.

@@ -170,6 +170,76 @@ async fn source(
     })
 }
 
+/// Bytes per frame of a streamed list body.
+const LIST_CHUNK: usize = 64 * 1024;
+
+/// The head of a JSON list: `{"kind":…,"apiVersion":…,"metadata":{…},"items":[`.
+fn list_head(list_kind: &str, api_version: &str, meta: &ListMeta) -> Bytes {
+    let meta_json = serde_json::to_vec(meta).unwrap_or_else(|_| b"{}".to_vec());
+    let mut out = BytesMut::with_capacity(meta_json.len() + 64);
+    out.put_slice(b"{\"kind\":\"");
+    out.put_slice(list_kind.as_bytes());
+    out.put_slice(b"\",\"apiVersion\":\"");
+    out.put_slice(api_version.as_bytes());
+    out.put_slice(b"\",\"metadata\":");
+    out.put_slice(&meta_json);
+    out.put_slice(b",\"items\":[");
+    out.freeze()
+}
+
+/// A JSON list response streamed in frames of about [`LIST_CHUNK`] bytes, with an exact
+/// `Content-Length`: items are copied frame by frame from their cached bytes, so a
+/// large list never needs one buffer of its whole size.
+fn list_stream(head: Bytes, items: Vec<Bytes>) -> Response {
+    let len = head.len()
+        + items.iter().map(Bytes::len).sum::<usize>()
+        + items.len().saturating_sub(1)
+        + 2;
+    let mut head = Some(head);
+    let mut items = items.into_iter();
+    let mut first = true;
+    let mut done = false;
+    let chunks = std::iter::from_fn(move || {
+        if let Some(h) = head.take() {
+            return Some(h);
+        }
+        if done {
+            return None;
+        }
+        let mut buf = BytesMut::with_capacity(LIST_CHUNK + 4096);
+        for item in items.by_ref() {
+            if !first {
+                buf.put_u8(b',');
+            }
+            first = false;
+            buf.put_slice(&item);
+            if buf.len() >= LIST_CHUNK {
+                return Some(buf.freeze());
+            }
+        }
+        buf.put_slice(b"]}");
+        done = true;
+        Some(buf.freeze())
+    });
+    let frames = futures::stream::iter(
+        chunks.map(|b| Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(b))),
+    );
+    let mut resp = http::Response::new(http_body_util::BodyExt::boxed(
+        http_body_util::StreamBody::new(frames),
+    ));
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache, private"),
+    );
+    h.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    resp
+}
+
 /// `{"kind":"<Kind>List","apiVersion":…,"metadata":{…},"items":[…]}` from item bytes.
 pub(super) fn list_json(
     list_kind: &str,
@@ -272,6 +342,10 @@ pub(super) async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
         continue_token,
         ..ListMeta::default()
     };
+    if output == super::negotiation::Output::Json {
+        let head = list_head(&ctx.res.list_kind(), &ctx.res.api_version(), &meta);
+        return Ok(list_stream(head, items));
+    }
     table::render_list(ctx, output, &items, &meta, || {
         list_json(&ctx.res.list_kind(), &ctx.res.api_version(), &meta, &items)
     })

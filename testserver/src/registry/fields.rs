@@ -36,12 +36,15 @@ impl FieldSpec {
     }
 
     /// The field's value in `obj`, stringified as upstream does.
-    pub(crate) fn extract(&self, obj: &Value) -> String {
-        if self.path.is_empty() {
+    pub(crate) fn extract(&self, obj: &serde_json::Map<String, Value>) -> String {
+        let Some((first, rest)) = self.path.split_first() else {
             return self.default.to_owned();
-        }
-        let mut v = obj;
-        for p in self.path {
+        };
+        let mut v = match obj.get(*first) {
+            Some(v) => v,
+            None => return self.default.to_owned(),
+        };
+        for p in rest {
             match v.get(p) {
                 Some(next) => v = next,
                 None => return self.default.to_owned(),
@@ -183,22 +186,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn obj(v: Value) -> serde_json::Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
     #[test]
     fn absent_fields_read_as_zero_values() {
-        let pod = json!({"spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
+        let pod = obj(json!({"spec": {"nodeName": "n1"}, "status": {"phase": "Running"}}));
         let (fields, _) = selectable_fields("", "Pod");
         let got: Vec<(&str, String)> = fields.iter().map(|f| (f.name, f.extract(&pod))).collect();
         assert!(got.contains(&("spec.nodeName", "n1".into())));
         assert!(got.contains(&("spec.hostNetwork", "false".into())));
         assert!(got.contains(&("status.phase", "Running".into())));
         assert!(got.contains(&("spec.schedulerName", String::new())));
-        let job = json!({"status": {"successful": 3}});
+        let job = obj(json!({"status": {"successful": 3}}));
         assert_eq!(selectable_fields("batch", "Job").0[0].extract(&job), "3");
         assert_eq!(
-            selectable_fields("batch", "Job").0[0].extract(&json!({})),
+            selectable_fields("batch", "Job").0[0].extract(&obj(json!({}))),
             "0"
         );
-        let ev = json!({"source": {"component": "kubelet"}});
+        let ev = obj(json!({"source": {"component": "kubelet"}}));
         let source = EVENT.iter().find(|f| f.name == "source").expect("source");
         assert_eq!(source.extract(&ev), "kubelet");
     }

@@ -31,6 +31,14 @@ use tokio_util::task::TaskTracker;
 use crate::cache::{CacheSpec, WatchCache};
 use crate::storage::{self, Storage};
 pub(crate) use builtin::{StatusOnCreate, Strategy};
+
+/// What create does with `.status`, with the reset value parsed once.
+#[derive(Debug)]
+pub(crate) enum CreateStatus {
+    Keep,
+    Clear,
+    Reset(serde_json::Value),
+}
 use fields::FieldSpec;
 
 /// A subresource as discovery lists it.
@@ -58,6 +66,7 @@ pub(crate) struct Resource {
     /// resources that are never stored (access reviews).
     pub(crate) storage_prefix: Option<String>,
     pub(crate) strategy: Strategy,
+    pub(crate) create_status: CreateStatus,
     /// Selectable fields beyond the metadata ones.
     pub(crate) fields: &'static [FieldSpec],
     /// Whether the kind has its own field-label conversion upstream.
@@ -144,6 +153,13 @@ impl Resource {
             storage_prefix: (!b.etcd_prefix.is_empty())
                 .then(|| format!("/registry/{}/", b.etcd_prefix)),
             strategy: b.strategy,
+            create_status: match b.strategy.status_on_create {
+                StatusOnCreate::Keep => CreateStatus::Keep,
+                StatusOnCreate::Clear => CreateStatus::Clear,
+                StatusOnCreate::Reset(json) => CreateStatus::Reset(
+                    serde_json::from_str(json).unwrap_or_else(|_| serde_json::json!({})),
+                ),
+            },
             fields,
             field_conversion,
         }
@@ -154,7 +170,8 @@ impl Resource {
 #[derive(Debug)]
 pub(crate) struct Registry {
     resources: Vec<Arc<Resource>>,
-    by_path: HashMap<(String, String, String), Arc<Resource>>,
+    /// group → version → plural, so a lookup allocates nothing.
+    by_path: HashMap<String, HashMap<String, HashMap<String, Arc<Resource>>>>,
     /// Groups in discovery order, each with its versions, preferred first.
     groups: Vec<(String, Vec<String>)>,
     caches: HashMap<String, Arc<WatchCache>>,
@@ -181,13 +198,16 @@ impl Registry {
                 )
             })
             .collect();
-        let mut by_path = HashMap::new();
+        let mut by_path: HashMap<String, HashMap<String, HashMap<String, Arc<Resource>>>> =
+            HashMap::new();
         let mut caches = HashMap::new();
         for r in &resources {
-            by_path.insert(
-                (r.gvk.group.clone(), r.gvk.version.clone(), r.plural.clone()),
-                r.clone(),
-            );
+            by_path
+                .entry(r.gvk.group.clone())
+                .or_default()
+                .entry(r.gvk.version.clone())
+                .or_default()
+                .insert(r.plural.clone(), r.clone());
             let Some(prefix) = &r.storage_prefix else {
                 continue;
             };
@@ -219,8 +239,7 @@ impl Registry {
         version: &str,
         plural: &str,
     ) -> Option<&Arc<Resource>> {
-        self.by_path
-            .get(&(group.to_owned(), version.to_owned(), plural.to_owned()))
+        self.by_path.get(group)?.get(version)?.get(plural)
     }
 
     /// Every resource, in discovery order.

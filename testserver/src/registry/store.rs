@@ -15,7 +15,7 @@ use kubeforge_client::core::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Resource, StatusOnCreate, convert, strategy, validation};
+use super::{CreateStatus, Resource, convert, strategy, validation};
 use crate::apiserver::{ApiError, ApiResult, ApiServer};
 use crate::object;
 use crate::storage::{self, KeyValue, Revision};
@@ -349,26 +349,24 @@ impl<'a> Store<'a> {
         meta.generation = self.res.strategy.generation.then_some(1);
         // Field ownership is not tracked yet; never store what a client claims.
         meta.managed_fields = None;
-        set_meta(obj, meta);
-        match self.res.strategy.status_on_create {
-            StatusOnCreate::Keep => {}
-            StatusOnCreate::Clear => {
+        match &self.res.create_status {
+            CreateStatus::Keep => {}
+            CreateStatus::Clear => {
                 obj.remove("status");
             }
-            StatusOnCreate::Reset(json) => {
-                let status = serde_json::from_str(json).unwrap_or_else(|_| json!({}));
-                obj.insert("status".into(), status);
+            CreateStatus::Reset(status) => {
+                obj.insert("status".into(), status.clone());
             }
         }
-        strategy::prepare_for_create(self.res, obj, &self.server.allocators);
+        strategy::prepare_for_create(self.res, obj, meta, &self.server.allocators);
         strategy::decode_check(self.res, obj).map_err(|why| decode_error(self.res, &why))?;
-        let meta = meta_of(self.res, obj)?;
         let mut errs =
-            validation::object_meta(&meta, self.res.namespaced, strategy::name_rule(self.res));
+            validation::object_meta(meta, self.res.namespaced, strategy::name_rule(self.res));
         errs.extend(strategy::validate(self.res, obj));
         if !errs.is_empty() {
             return Err(self.invalid(meta.name.as_deref().unwrap_or_default(), &errs));
         }
+        set_meta(obj, meta);
         Ok(())
     }
 
@@ -432,6 +430,7 @@ impl<'a> Store<'a> {
                 });
             }
             let key = self.key(&ns, &name)?;
+            self.hint(&key, &bytes, &o);
             match self.server.storage.create(&key, bytes.clone()).await {
                 Ok(kv) => {
                     self.observe_write(&o);
@@ -453,6 +452,15 @@ impl<'a> Store<'a> {
     /// The object without a resourceVersion (dry runs).
     fn serve_unversioned(&self, obj: &Map<String, Value>) -> ApiResult<Bytes> {
         Ok(object::encode(obj))
+    }
+
+    /// Hands the watch cache what we already parsed of an object about to be stored.
+    fn hint(&self, key: &str, bytes: &Bytes, obj: &Map<String, Value>) {
+        if convert::stored_as(self.res).is_none()
+            && let Some(cache) = self.server.registry.cache(self.res)
+        {
+            cache.hint(key, bytes, obj);
+        }
     }
 
     /// Bookkeeping a write must leave behind (allocations).
@@ -717,6 +725,7 @@ impl<'a> Store<'a> {
             });
         }
         let key = self.key(ns, name)?;
+        self.hint(&key, &bytes, &new);
         match self
             .server
             .storage

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use base64::Engine;
-use kubeforge_client::core::FieldError;
+use kubeforge_client::core::{FieldError, ObjectMeta};
 use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 
@@ -161,19 +161,22 @@ fn template_defaults(obj: &mut Map<String, Value>) {
 
 /// Fills in defaults and computed values of a new object (after the generic metadata
 /// handling, before validation).
-pub(crate) fn prepare_for_create(res: &Resource, obj: &mut Map<String, Value>, alloc: &Allocators) {
-    let name = obj
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+/// `meta` is the object's metadata, written back into `obj` by the caller afterwards.
+pub(crate) fn prepare_for_create(
+    res: &Resource,
+    obj: &mut Map<String, Value>,
+    meta: &mut ObjectMeta,
+    alloc: &Allocators,
+) {
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "Namespace") => {
             let spec = obj_at(obj, &["spec"]);
             default(spec, "finalizers", json!([NAMESPACE_FINALIZER]));
             obj_at(obj, &["status"]).insert("phase".into(), json!("Active"));
-            obj_at(obj, &["metadata", "labels"]).insert(NAMESPACE_NAME_LABEL.into(), json!(name));
+            let name = meta.name.clone().unwrap_or_default();
+            meta.labels
+                .get_or_insert_with(Default::default)
+                .insert(NAMESPACE_NAME_LABEL.into(), name);
         }
         ("", "Secret") => {
             default(obj, "type", json!("Opaque"));
