@@ -56,8 +56,8 @@ pub(crate) struct ApiServer {
     pub(crate) tasks: TaskTracker,
     /// Pre-rendered discovery documents.
     pub(crate) discovery: crate::apis::discovery::Documents,
-    /// Pre-rendered OpenAPI documents.
-    pub(crate) openapi: crate::apis::openapi::OpenApi,
+    /// OpenAPI documents, rendered on first use.
+    openapi: std::sync::OnceLock<crate::apis::openapi::OpenApi>,
     /// Faults armed by a test.
     pub(crate) faults: crate::harness::faults::Faults,
 }
@@ -74,7 +74,6 @@ impl ApiServer {
         let registry =
             Registry::start(storage.clone(), config.watch_history, &shutdown, &tasks).await?;
         let discovery = crate::apis::discovery::Documents::build(&registry);
-        let openapi = crate::apis::openapi::OpenApi::build(&registry);
         let server = Arc::new(ApiServer {
             storage,
             registry,
@@ -83,7 +82,7 @@ impl ApiServer {
             shutdown,
             tasks,
             discovery,
-            openapi,
+            openapi: std::sync::OnceLock::new(),
             faults: Default::default(),
         });
         crate::controllers::bootstrap(&server).await?;
@@ -93,6 +92,13 @@ impl ApiServer {
 }
 
 impl ApiServer {
+    /// The OpenAPI documents (rendered on the first call).
+    pub(crate) fn openapi(&self) -> &crate::apis::openapi::OpenApi {
+        self.openapi.get_or_init(|| {
+            crate::apis::openapi::OpenApi::build(&self.registry, crate::schema::builtin::schema())
+        })
+    }
+
     /// Compacts storage at the current revision and forgets every cache's history.
     pub(crate) async fn compact_now(&self) -> Result<(), storage::Error> {
         let rev = self.storage.current_revision().await?;

@@ -38,6 +38,7 @@ mod pipeline;
 mod protobuf;
 mod registry;
 mod request_info;
+mod schema;
 mod server;
 pub mod storage;
 pub mod tls;

@@ -150,8 +150,10 @@ pub(crate) async fn serve(
         [endpoint @ ("healthz" | "livez" | "readyz"), check] => {
             health::serve(server, endpoint, check, query).await
         }
-        ["openapi", "v3"] => respond::bytes(200, "application/json", server.openapi.index.clone()),
-        ["openapi", "v3", rest @ ..] => match server.openapi.docs.get(&rest.join("/")) {
+        ["openapi", "v3"] => {
+            respond::bytes(200, "application/json", server.openapi().index.clone())
+        }
+        ["openapi", "v3", rest @ ..] => match server.openapi().docs.get(&rest.join("/")) {
             Some((doc, tag)) => {
                 let mut resp = respond::bytes(200, "application/json", doc.clone());
                 if let Ok(v) = HeaderValue::from_str(tag) {
@@ -172,7 +174,7 @@ pub(crate) async fn serve(
             let json_ok =
                 accept.is_empty() || accept.contains("application/json") || accept.contains("*/*");
             if json_ok {
-                respond::bytes(200, "application/json", server.openapi.v2.clone())
+                respond::bytes(200, "application/json", server.openapi().v2.clone())
             } else {
                 respond::status(&kubeforge_client::core::Status::not_acceptable(&[
                     "application/json",

@@ -49,9 +49,67 @@ pub(crate) struct Ctx<'a> {
     pub(crate) headers: &'a HeaderMap,
     /// The namespace the request addresses (empty: all, or cluster scope).
     pub(crate) namespace: &'a str,
+    /// `Warning` headers for the response.
+    pub(crate) warnings: parking_lot::Mutex<Vec<String>>,
 }
 
 impl Ctx<'_> {
+    /// Adds a `Warning` header to the response.
+    pub(crate) fn warn(&self, text: String) {
+        self.warnings.lock().push(text);
+    }
+
+    /// Drops fields the kind's schema does not declare and applies `fieldValidation`
+    /// to them and to `duplicates`: `Strict` fails (400; 422 for a patch, whose body is
+    /// `patch`), `Warn` (the default) adds one warning per problem, `Ignore` says
+    /// nothing. Kinds without a schema keep everything.
+    pub(crate) fn check_fields(
+        &self,
+        obj: &mut Map<String, Value>,
+        duplicates: &[String],
+        directive: Option<&str>,
+        patch: Option<&[u8]>,
+    ) -> ApiResult<()> {
+        let gvk = &self.res.gvk;
+        let Some(root) = crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
+        else {
+            return Ok(());
+        };
+        let mut value = Value::Object(std::mem::take(obj));
+        let unknown = crate::schema::validate::prune(root, &mut value);
+        if let Value::Object(m) = value {
+            *obj = m;
+        }
+        if unknown.is_empty() && duplicates.is_empty() {
+            return Ok(());
+        }
+        match kubeforge_client::core::FieldValidation::parse(directive.unwrap_or_default()) {
+            Some(kubeforge_client::core::FieldValidation::Strict) => {
+                let message = crate::schema::validate::strict_message(&unknown, duplicates);
+                Err(match patch {
+                    Some(p) => Status::invalid(
+                        &kubeforge_client::core::GroupKind::default(),
+                        "",
+                        &[kubeforge_client::core::FieldError::invalid(
+                            "patch",
+                            String::from_utf8_lossy(p).into_owned(),
+                            &message,
+                        )],
+                    )
+                    .into(),
+                    None => store::decode_error(self.res, &message),
+                })
+            }
+            Some(kubeforge_client::core::FieldValidation::Ignore) => Ok(()),
+            _ => {
+                for w in crate::schema::validate::warnings(&unknown, duplicates) {
+                    self.warn(w);
+                }
+                Ok(())
+            }
+        }
+    }
+
     pub(crate) fn header(&self, name: http::header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -142,32 +200,43 @@ pub(crate) async fn read_body(body: hyper::body::Incoming) -> ApiResult<Bytes> {
 }
 
 /// Decodes an object body (JSON or YAML) into a JSON object.
+/// A decoded request object and the duplicate keys found while decoding it.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) obj: Map<String, Value>,
+    pub(crate) duplicates: Vec<String>,
+}
+
+/// Decodes an object body (JSON, YAML or protobuf) into a JSON object, noting
+/// duplicate keys (JSON).
 pub(crate) fn decode_object(
     res: &Resource,
     headers: &HeaderMap,
     body: &[u8],
-) -> ApiResult<Map<String, Value>> {
+) -> ApiResult<Decoded> {
     let format = negotiation::body_format(
         headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
     )?;
-    let value: Value = match format {
-        negotiation::BodyFormat::Json => {
-            serde_json::from_slice(body).map_err(|e| store::decode_error(res, &e.to_string()))?
-        }
+    let (value, duplicates) = match format {
+        negotiation::BodyFormat::Json => crate::schema::validate::decode(body)
+            .map_err(|e| store::decode_error(res, &e.to_string()))?,
         negotiation::BodyFormat::Protobuf => {
-            return crate::protobuf::decode(body)
-                .map_err(|e| store::decode_error(res, &e.to_string()));
+            let obj = crate::protobuf::decode(body)
+                .map_err(|e| store::decode_error(res, &e.to_string()))?;
+            (Value::Object(obj), Vec::new())
         }
         negotiation::BodyFormat::Yaml => {
             let text =
                 std::str::from_utf8(body).map_err(|e| store::decode_error(res, &e.to_string()))?;
-            serde_saphyr::from_str(text).map_err(|e| store::decode_error(res, &e.to_string()))?
+            let v: Value = serde_saphyr::from_str(text)
+                .map_err(|e| store::decode_error(res, &e.to_string()))?;
+            (v, Vec::new())
         }
     };
     match value {
-        Value::Object(m) => Ok(m),
+        Value::Object(obj) => Ok(Decoded { obj, duplicates }),
         other => Err(store::decode_error(
             res,
             &format!(
@@ -226,9 +295,11 @@ pub(crate) async fn resource(
         query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
         namespace,
+        warnings: parking_lot::Mutex::new(Vec::new()),
     };
     let result = dispatch(&ctx, body).await;
-    let warnings = deprecation_warning(res);
+    let mut warnings = deprecation_warning(res);
+    warnings.append(&mut ctx.warnings.lock());
     let resp = match result {
         Ok(resp) => resp,
         Err(e) => respond::error(&e),

@@ -23,7 +23,9 @@ pub(super) async fn create(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiRes
         },
     )?;
     let bytes = read_body(body).await?;
-    let mut obj = decode_object(ctx.res, ctx.headers, &bytes)?;
+    let decoded = decode_object(ctx.res, ctx.headers, &bytes)?;
+    let mut obj = decoded.obj;
+    ctx.check_fields(&mut obj, &decoded.duplicates, None, None)?;
     store::check_type(ctx.res, &mut obj)?;
     let status = match ctx.res.gvk.kind.as_str() {
         "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview" => json!({

@@ -144,13 +144,13 @@ async fn apply_scale(
 
 pub(super) async fn update(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResult<Response> {
     let bytes = read_body(body).await?;
-    let scale = decode_object(ctx.res, ctx.headers, &bytes)?;
+    let scale = decode_object(ctx.res, ctx.headers, &bytes)?.obj;
     let dry_run = kubeforge_client::core::UpdateOptions::from_query(ctx.query).is_dry_run();
     apply_scale(ctx, &scale, dry_run).await
 }
 
 pub(super) async fn patch(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResult<Response> {
-    let (opts, patch) = patch_request(ctx, body).await?;
+    let (opts, patch, _) = patch_request(ctx, body).await?;
     let Some(cur) = ctx.store().current(ctx.namespace, &ctx.info.name).await? else {
         return Err(Status::not_found(&ctx.res.group_resource(), &ctx.info.name).into());
     };

@@ -70,6 +70,7 @@ impl Encoder {
             query: &self.query,
             headers,
             namespace: &self.namespace,
+            warnings: parking_lot::Mutex::new(Vec::new()),
         }
     }
 

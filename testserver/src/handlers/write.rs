@@ -51,8 +51,17 @@ pub(super) async fn create(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiRes
     }
     let output = write_output(ctx)?;
     let bytes = read_body(body).await?;
-    let obj = decode_object(ctx.res, ctx.headers, &bytes)?;
-    let w = ctx.store().create(ctx.namespace, obj, &opts).await?;
+    let mut decoded = decode_object(ctx.res, ctx.headers, &bytes)?;
+    ctx.check_fields(
+        &mut decoded.obj,
+        &decoded.duplicates,
+        opts.field_validation.as_deref(),
+        None,
+    )?;
+    let w = ctx
+        .store()
+        .create(ctx.namespace, decoded.obj, &opts)
+        .await?;
     written(output, w)
 }
 
@@ -68,10 +77,22 @@ pub(super) async fn update(
     }
     let output = write_output(ctx)?;
     let bytes = read_body(body).await?;
-    let obj = decode_object(ctx.res, ctx.headers, &bytes)?;
+    let mut decoded = decode_object(ctx.res, ctx.headers, &bytes)?;
+    ctx.check_fields(
+        &mut decoded.obj,
+        &decoded.duplicates,
+        opts.field_validation.as_deref(),
+        None,
+    )?;
     let w = ctx
         .store()
-        .update(ctx.namespace, &ctx.info.name, obj, part, opts.is_dry_run())
+        .update(
+            ctx.namespace,
+            &ctx.info.name,
+            decoded.obj,
+            part,
+            opts.is_dry_run(),
+        )
         .await?;
     written(output, w)
 }
@@ -80,7 +101,8 @@ pub(super) async fn update(
 #[derive(Debug)]
 pub(super) enum Patch {
     Json(json_patch::Patch),
-    Merge(Value),
+    /// A merge patch and the duplicate keys in it.
+    Merge(Value, Vec<String>),
 }
 
 impl Patch {
@@ -104,8 +126,8 @@ impl Patch {
                 }
                 Ok(Patch::Json(p))
             }
-            "application/merge-patch+json" => serde_json::from_slice(body)
-                .map(Patch::Merge)
+            "application/merge-patch+json" => crate::schema::validate::decode(body)
+                .map(|(v, dups)| Patch::Merge(v, dups))
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")).into()),
             other => Err(Status::unsupported_media_type(other, PATCH_TYPES).into()),
         }
@@ -124,9 +146,17 @@ impl Patch {
                 };
                 path == "/metadata/resourceVersion"
             }),
-            Patch::Merge(v) => v
+            Patch::Merge(v, _) => v
                 .pointer("/metadata/resourceVersion")
                 .is_some_and(|v| !v.is_null()),
+        }
+    }
+
+    /// Duplicate keys in the patch body.
+    pub(super) fn duplicates(&self) -> &[String] {
+        match self {
+            Patch::Merge(_, d) => d,
+            Patch::Json(_) => &[],
         }
     }
 
@@ -142,7 +172,7 @@ impl Patch {
                 s.details = None;
                 ApiError::from(s)
             }),
-            Patch::Merge(m) => {
+            Patch::Merge(m, _) => {
                 json_patch::merge(doc, m);
                 Ok(())
             }
@@ -154,7 +184,7 @@ impl Patch {
 pub(super) async fn patch_request(
     ctx: &Ctx<'_>,
     body: hyper::body::Incoming,
-) -> ApiResult<(PatchOptions, Patch)> {
+) -> ApiResult<(PatchOptions, Patch, Bytes)> {
     let opts = PatchOptions::from_query(ctx.query);
     let mut errs = opts.validate();
     if opts.force.is_some() {
@@ -168,7 +198,7 @@ pub(super) async fn patch_request(
     }
     let bytes: Bytes = read_body(body).await?;
     let patch = Patch::parse(ctx.header(http::header::CONTENT_TYPE), &bytes)?;
-    Ok((opts, patch))
+    Ok((opts, patch, bytes))
 }
 
 fn as_object(ctx: &Ctx<'_>, v: Value) -> ApiResult<Map<String, Value>> {
@@ -187,7 +217,7 @@ pub(super) async fn patch(
     part: Part,
 ) -> ApiResult<Response> {
     let output = write_output(ctx)?;
-    let (opts, patch) = patch_request(ctx, body).await?;
+    let (opts, patch, raw) = patch_request(ctx, body).await?;
     let store = ctx.store();
     let name = &ctx.info.name;
     loop {
@@ -196,7 +226,15 @@ pub(super) async fn patch(
         };
         let mut doc = Value::Object(cur.obj);
         patch.apply(&mut doc)?;
-        let patched = as_object(ctx, doc)?;
+        let mut patched = as_object(ctx, doc)?;
+        // Warnings of an earlier attempt would repeat.
+        ctx.warnings.lock().clear();
+        ctx.check_fields(
+            &mut patched,
+            patch.duplicates(),
+            opts.field_validation.as_deref(),
+            Some(&raw),
+        )?;
         match store
             .update(ctx.namespace, name, patched, part, opts.is_dry_run())
             .await

@@ -402,3 +402,90 @@ async fn kubectl_delete_namespace_with_objects() {
         "namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system",
     );
 }
+
+/// explain reads field docs from the OpenAPI v3 schemas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_explain_reads_the_schema() {
+    let (_server, k) = tls_server().await;
+    let out = run(&k, &["explain", "pods.spec.containers.ports"])
+        .await
+        .ok();
+    assert!(
+        out.stdout.contains("FIELD: ports <[]ContainerPort>"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("containerPort\t<integer> -required-"),
+        "{}",
+        out.stdout
+    );
+    run(
+        &k,
+        &[
+            "explain",
+            "deployments.spec.strategy.rollingUpdate.maxSurge",
+        ],
+    )
+    .await
+    .ok()
+    .stdout_has("<IntOrString>");
+}
+
+/// create -f with an unknown field: rejected by default (kubectl asks for Strict),
+/// created with a warning under --validate=warn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_with_an_unknown_field() {
+    let (_server, k) = tls_server().await;
+    let manifest =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\ndata:\n  a: \"1\"\nbogus: 2\n";
+    run_stdin(&k, &["create", "-f", "-"], manifest)
+        .await
+        .fails()
+        .stderr_has(r#"strict decoding error: unknown field "bogus""#);
+    run_stdin(&k, &["create", "-f", "-", "--validate=warn"], manifest)
+        .await
+        .ok()
+        .stdout_is("configmap/u created")
+        .stderr_has(r#"Warning: unknown field "bogus""#);
+    run(&k, &["get", "cm", "u", "-o", "jsonpath={.data.a}"])
+        .await
+        .ok()
+        .stdout_is("1");
+}
+
+/// --dry-run=server on create and delete runs everything and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_server_dry_run() {
+    let (_server, k) = tls_server().await;
+    run(
+        &k,
+        &[
+            "create",
+            "cm",
+            "dry",
+            "--from-literal=a=1",
+            "--dry-run=server",
+            "-o",
+            "name",
+        ],
+    )
+    .await
+    .ok()
+    .stdout_is("configmap/dry");
+    run(&k, &["get", "cm", "dry"])
+        .await
+        .fails()
+        .stderr_has("not found");
+    run(&k, &["create", "cm", "real", "--from-literal=a=1"])
+        .await
+        .ok();
+    run(&k, &["delete", "cm", "real", "--dry-run=server"])
+        .await
+        .ok()
+        .stdout_is("configmap \"real\" deleted (server dry run)");
+    run(&k, &["get", "cm", "real", "-o", "name"])
+        .await
+        .ok()
+        .stdout_is("configmap/real");
+}
