@@ -1,19 +1,15 @@
-//! The synchronous heart of a queue: the state, the inbox adds go through,
-//! and the protocol that decides when a parked `get` must be woken.
+//! The synchronous heart of a queue: the state behind its one lock, and the
+//! protocol that decides when a parked `get` must be woken.
 //!
-//! Adds do not take the state lock. They append to a small inbox under its
-//! own lock and return; whoever takes the state lock next (a `get`, `len`, a
-//! shutdown, the timer) applies the inbox first, in arrival order. So
-//! producers never wait behind workers, and a burst of duplicate adds costs
-//! producers an append each, with the de-duplication done in one batch.
-//! Everything that reads the queue applies the inbox first, so no reader can
-//! tell the difference from applying each add at once: an add's place in the
-//! order is its append.
+//! Every operation hashes its item before taking the lock and then does one
+//! short critical section: look the item up in the index, flip a flag or two,
+//! link or unlink a record. Nothing is cloned under the lock except the item
+//! `get` hands out, and nothing is allocated except a new record.
 //!
-//! Two kinds of queue apply adds at once instead, because they need the
-//! instant of each add: named queues (the depth gauge and queue-duration
-//! histogram must be exact) and queues that have used a priority other than
-//! `Normal` (aging measures waiting from the add).
+//! Waking follows one rule: a getter that found nothing is counted as a
+//! waiter under the lock, and whoever makes an item ready while a getter is
+//! counted wakes one, one per newly ready item. Adds that coalesce (the item
+//! was already waiting) wake nobody.
 //!
 //! The async shell ([`Queue`](crate::Queue)) parks on tokio's `Notify`; the
 //! loom models in `src/tests/` drive this same code from threads.
@@ -24,27 +20,7 @@ use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
 use crate::loom::{Mutex, MutexGuard};
-use crate::state::{AfterOutcome, ItemHasher, Pending, Pop, State};
-
-/// Adds waiting in the inbox beyond which the adder applies them itself, so
-/// memory stays bounded by the distinct items (plus this) even when no
-/// worker is taking items and the same keys keep coming.
-const INBOX_LIMIT: usize = 1024;
-
-/// Adds not yet applied, and the getters parked for an item.
-#[derive(Debug)]
-struct Inbox<T> {
-    /// Pending adds in arrival order.
-    adds: Vec<Pending<T>>,
-    /// Number of `get` calls parked. Invariant: a getter is counted only
-    /// while holding the state lock, after finding no item and `adds` empty;
-    /// so an add or requeue that then finds it non-zero must wake one.
-    waiters: usize,
-    /// Adds bypass the inbox (see the module docs). Set at construction for
-    /// named queues, or by the first add with a priority other than `Normal`;
-    /// never cleared. Invariant: `adds` only holds adds made before it was set.
-    direct: bool,
-}
+use crate::state::{AfterOutcome, ItemHasher, Pop, State};
 
 /// What a `done` asks of the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,14 +31,11 @@ pub(crate) struct DoneWake {
     pub(crate) drained: bool,
 }
 
-/// State and inbox of one queue.
-///
-/// Lock order: `state` before `inbox`; adds take only `inbox`.
+/// The state of one queue and the hasher its items are hashed with.
 #[derive(Debug)]
 pub(crate) struct Core<T> {
     state: Mutex<State<T>>,
-    inbox: Mutex<Inbox<T>>,
-    /// A copy of the state's hasher, so items are hashed outside both locks.
+    /// A copy of the state's hasher, so items are hashed outside the lock.
     hasher: ItemHasher,
 }
 
@@ -71,109 +44,32 @@ impl<T: Clone + Eq + Hash> Core<T> {
         let state = State::new(config);
         Self {
             hasher: state.hasher().clone(),
-            inbox: Mutex::new(Inbox {
-                adds: Vec::new(),
-                waiters: 0,
-                direct: state.has_metrics(),
-            }),
             state: Mutex::new(state),
         }
     }
 
-    pub(crate) fn hash(&self, item: &T) -> u64 {
+    fn hash(&self, item: &T) -> u64 {
         self.hasher.hash_one(item)
     }
 
-    /// Records an add of `item`. Returns how many parked `get` calls to wake.
-    ///
-    /// Fast path: append to the inbox and return. When a getter is parked the
-    /// adder applies the inbox itself and wakes getters only for items that
-    /// are actually ready, so a stream of duplicate adds does not wake idle
-    /// workers for nothing.
-    pub(crate) fn add(&self, item: T, priority: Priority) -> usize {
-        let hash = self.hash(&item);
-        let mut direct = Some(item);
-        {
-            let mut inbox = self.inbox.lock();
-            if priority != Priority::Normal {
-                inbox.direct = true;
-            }
-            if !inbox.direct
-                && let Some(item) = direct.take()
-            {
-                inbox.adds.push(Pending {
-                    item,
-                    hash,
-                    priority,
-                });
-                if inbox.waiters == 0 && inbox.adds.len() < INBOX_LIMIT {
-                    return 0;
-                }
-            }
-        }
-        // `lock` applies whatever the inbox holds first, so arrival order is
-        // kept for a direct add too.
-        let ready = {
-            let mut state = self.lock();
-            if let Some(item) = direct {
-                state.add(item, hash, priority);
-            }
-            state.len()
-        };
-        self.wakes(ready)
-    }
-
-    /// Locks the state with every pending add applied.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State<T>> {
-        let mut state = self.state.lock();
-        self.apply_inbox(&mut state);
-        state
-    }
-
-    /// Locks the state as it is, for reads that pending adds cannot change
-    /// (`is_shutting_down`, drain checks, the timer heap's size).
-    pub(crate) fn lock_raw(&self) -> MutexGuard<'_, State<T>> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock()
     }
 
-    fn apply_inbox(&self, state: &mut State<T>) {
-        let mut batch = state.take_scratch();
-        {
-            let mut inbox = self.inbox.lock();
-            if inbox.adds.is_empty() {
-                drop(inbox);
-                state.put_scratch(batch);
-                return;
-            }
-            std::mem::swap(&mut inbox.adds, &mut batch);
-        }
-        for add in batch.drain(..) {
-            state.add(add.item, add.hash, add.priority);
-        }
-        state.put_scratch(batch);
+    /// Records an add of `item`. Returns whether to wake one parked `get`.
+    pub(crate) fn add(&self, item: T, priority: Priority) -> bool {
+        let hash = self.hash(&item);
+        let mut state = self.lock();
+        let queued = state.add(item, hash, priority);
+        state.wakes(usize::from(queued)) > 0
     }
 
-    /// Hands out the next item, or says why not. On [`Pop::Wait`] the caller
-    /// is counted as a waiter and must call [`Core::stop_waiting`] once it
-    /// wakes or gives up.
-    pub(crate) fn pop(&self) -> Pop<T> {
-        let mut state = self.lock();
-        loop {
-            if let Some(item) = state.try_pop() {
-                return Pop::Item(item);
-            }
-            if state.is_shutting_down() {
-                return Pop::Closed;
-            }
-            let mut inbox = self.inbox.lock();
-            if inbox.adds.is_empty() {
-                inbox.waiters += 1;
-                return Pop::Wait;
-            }
-            // Adds arrived since the state was locked: apply them and look again.
-            drop(inbox);
-            self.apply_inbox(&mut state);
-        }
+    /// Hands out the next item, or says why not. `counted` says the caller
+    /// was counted as a waiter by its previous call. On [`Pop::Wait`] the
+    /// caller is counted and must call this again, or [`Core::uncount`],
+    /// once it wakes or gives up.
+    pub(crate) fn pop(&self, counted: bool) -> Pop<T> {
+        self.lock().pop(counted)
     }
 
     /// Hands out the next item if one is ready; never counts a waiter.
@@ -181,27 +77,18 @@ impl<T: Clone + Eq + Hash> Core<T> {
         self.lock().try_pop()
     }
 
-    /// A counted getter woke up or was cancelled.
-    pub(crate) fn stop_waiting(&self) {
-        self.inbox.lock().waiters -= 1;
+    /// A counted getter was cancelled.
+    pub(crate) fn uncount(&self) {
+        self.lock().uncount();
     }
 
-    /// How many parked getters to wake for `queued` items that are ready.
-    fn wakes(&self, queued: usize) -> usize {
-        if queued == 0 {
-            return 0;
-        }
-        queued.min(self.inbox.lock().waiters)
-    }
-
-    /// Ends processing of `item`. Adds recorded before are applied first: an
-    /// add of `item` made while it was processed must make it dirty, and
-    /// adds of other items keep their place ahead of the requeue.
+    /// Ends processing of `item`.
     pub(crate) fn done(&self, item: &T) -> DoneWake {
         let hash = self.hash(item);
-        let outcome = self.lock().done(item, hash);
+        let mut state = self.lock();
+        let outcome = state.done(item, hash);
         DoneWake {
-            getter: self.wakes(usize::from(outcome.requeued)) > 0,
+            getter: state.wakes(usize::from(outcome.requeued)) > 0,
             drained: outcome.drained,
         }
     }
@@ -215,9 +102,10 @@ impl<T: Clone + Eq + Hash> Core<T> {
         priority: Priority,
     ) -> (AfterOutcome, bool) {
         let hash = self.hash(&item);
-        let outcome = self.lock().add_after(item, hash, ready_at, priority);
+        let mut state = self.lock();
+        let outcome = state.add_after(item, hash, ready_at, priority);
         let wake = match outcome {
-            AfterOutcome::Added { queued } => self.wakes(usize::from(queued)) > 0,
+            AfterOutcome::Added { queued } => state.wakes(usize::from(queued)) > 0,
             _ => false,
         };
         (outcome, wake)
@@ -226,27 +114,25 @@ impl<T: Clone + Eq + Hash> Core<T> {
     /// Adds every scheduled item due at `now`. Returns how many parked
     /// getters to wake and the next deadline, or `None` when shutting down.
     pub(crate) fn add_due(&self, now: Instant) -> Option<(usize, Option<Instant>)> {
-        let (queued, next) = {
-            let mut state = self.lock();
-            if state.is_shutting_down() {
-                return None;
-            }
-            (state.add_due(now), state.next_due())
-        };
-        Some((self.wakes(queued), next))
+        let mut state = self.lock();
+        if state.is_shutting_down() {
+            return None;
+        }
+        let queued = state.add_due(now);
+        Some((state.wakes(queued), state.next_due()))
     }
 
-    /// Stops the queue; pending adds that came first are applied before.
+    /// Stops the queue.
     pub(crate) fn shut_down(&self, drain: bool) {
         self.lock().shut_down(drain);
     }
 
     pub(crate) fn is_drained(&self) -> bool {
-        self.lock_raw().is_drained()
+        self.lock().is_drained()
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
-        self.lock_raw().is_shutting_down()
+        self.lock().is_shutting_down()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -254,15 +140,14 @@ impl<T: Clone + Eq + Hash> Core<T> {
     }
 
     pub(crate) fn waiting_len(&self) -> usize {
-        self.lock_raw().waiting_len()
+        self.lock().waiting_len()
     }
 
     pub(crate) fn has_metrics(&self) -> bool {
-        self.lock_raw().has_metrics()
+        self.lock().has_metrics()
     }
 
-    /// Refreshes the unfinished-work gauges (and applies pending adds, so the
-    /// depth gauge lags by at most one refresh). `false` once shutting down.
+    /// Refreshes the unfinished-work gauges. `false` once shutting down.
     pub(crate) fn update_unfinished_work(&self, now: Instant) -> bool {
         self.lock().update_unfinished_work(now)
     }

@@ -1,11 +1,11 @@
-//! The items a queue tracks: records in a slab, found by item through a hash
-//! index of slab positions.
+//! The items a queue tracks: one record per item in a slab, found by item
+//! through a hash index of slab positions.
 //!
-//! Handing an item out must find its record. A hash table of records would
-//! mean a probe at a random place per `get`; with a slab, a queued entry
-//! carries its record's position, and records of items queued together sit
-//! together. The index holds only positions (8 bytes a bucket), so probing
-//! it for `add` and `done` stays in cache longer too.
+//! Every other structure (the FIFO lanes, the timer heap, the metrics
+//! stamps) names an item by its record's position, so each item is stored
+//! once, however many of those it is in, and moving it between them never
+//! clones or re-hashes it. The index holds only positions (4 bytes a bucket),
+//! so probing it for `add` and `done` stays in cache longer.
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
@@ -23,11 +23,12 @@ pub(crate) struct Record<T, S> {
 pub(crate) struct Items<T, S> {
     /// Records by position; `None` positions are on `free`.
     slots: Vec<Option<Record<T, S>>>,
-    /// Free positions, reused last-in first-out.
-    free: Vec<usize>,
+    /// Free positions, reused last-in first-out (the most recently freed
+    /// record is the likeliest to be in cache).
+    free: Vec<u32>,
     /// Position of every record, hashed by the record's hash.
     /// Invariant: holds exactly the positions of the `Some` slots.
-    index: HashTable<usize>,
+    index: HashTable<u32>,
 }
 
 impl<T: Eq, S> Items<T, S> {
@@ -40,11 +41,11 @@ impl<T: Eq, S> Items<T, S> {
     }
 
     /// The position of `item`'s record.
-    pub(crate) fn find(&self, hash: u64, item: &T) -> Option<usize> {
+    pub(crate) fn find(&self, hash: u64, item: &T) -> Option<u32> {
         let slots = &self.slots;
         self.index
             .find(hash, |&at| {
-                slots[at]
+                slots[at as usize]
                     .as_ref()
                     .is_some_and(|r| r.hash == hash && r.item == *item)
             })
@@ -59,46 +60,60 @@ impl<T: Eq, S> Items<T, S> {
         hash: u64,
         item: T,
         make: impl FnOnce() -> S,
-    ) -> Result<usize, usize> {
+    ) -> Result<u32, u32> {
         let Self { slots, free, index } = self;
         let entry = index.entry(
             hash,
             |&at| {
-                slots[at]
+                slots[at as usize]
                     .as_ref()
                     .is_some_and(|r| r.hash == hash && r.item == item)
             },
-            |&at| slots[at].as_ref().map_or(0, |r| r.hash),
+            |&at| slots[at as usize].as_ref().map_or(0, |r| r.hash),
         );
         match entry {
             Entry::Occupied(occupied) => Ok(*occupied.get()),
             Entry::Vacant(vacant) => {
-                // The index rehashes only inside `entry` above, so naming the
-                // position just before its record is stored is never observed.
-                let at = free.pop().unwrap_or(slots.len());
-                vacant.insert(at);
                 let record = Some(Record {
                     item,
                     hash,
                     status: make(),
                 });
-                match slots.get_mut(at) {
-                    Some(slot) => *slot = record,
-                    None => slots.push(record),
-                }
+                // The index rehashes only inside `entry` above, so naming the
+                // position just before its record is stored is never observed.
+                let at = match free.pop() {
+                    Some(at) => {
+                        slots[at as usize] = record;
+                        at
+                    }
+                    None => {
+                        let at = u32::try_from(slots.len())
+                            .ok()
+                            .filter(|&at| at != u32::MAX)
+                            .expect("a queue tracks fewer than 2^32 - 1 items");
+                        slots.push(record);
+                        at
+                    }
+                };
+                vacant.insert(at);
                 Err(at)
             }
         }
     }
 
     /// The record at `at`, if that position holds one.
-    pub(crate) fn get_mut(&mut self, at: usize) -> Option<&mut Record<T, S>> {
-        self.slots.get_mut(at).and_then(Option::as_mut)
+    pub(crate) fn get(&self, at: u32) -> Option<&Record<T, S>> {
+        self.slots.get(at as usize).and_then(Option::as_ref)
+    }
+
+    /// The record at `at`, if that position holds one.
+    pub(crate) fn get_mut(&mut self, at: u32) -> Option<&mut Record<T, S>> {
+        self.slots.get_mut(at as usize).and_then(Option::as_mut)
     }
 
     /// Removes and returns the record at `at`.
-    pub(crate) fn remove(&mut self, at: usize) -> Option<Record<T, S>> {
-        let record = self.slots.get_mut(at)?.take()?;
+    pub(crate) fn remove(&mut self, at: u32) -> Option<Record<T, S>> {
+        let record = self.slots.get_mut(at as usize)?.take()?;
         if let Ok(entry) = self.index.find_entry(record.hash, |&i| i == at) {
             entry.remove();
         }
@@ -106,19 +121,13 @@ impl<T: Eq, S> Items<T, S> {
         Some(record)
     }
 
-    /// Makes room for `additional` more records.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        let additional = additional.saturating_sub(self.free.len());
-        self.slots.reserve(additional);
-        let slots = &self.slots;
-        self.index
-            .reserve(additional, |&i| slots[i].as_ref().map_or(0, |r| r.hash));
-    }
-
-    /// Every record.
+    /// Every record with its position.
     #[cfg(test)]
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Record<T, S>> {
-        self.slots.iter().flatten()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &Record<T, S>)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(at, slot)| Some((at as u32, slot.as_ref()?)))
     }
 
     /// Asserts the index invariant.
@@ -126,13 +135,11 @@ impl<T: Eq, S> Items<T, S> {
     pub(crate) fn check_index(&self) {
         let used = self.slots.iter().filter(|s| s.is_some()).count();
         assert_eq!(self.index.len(), used, "index size");
-        for (at, slot) in self.slots.iter().enumerate() {
-            if let Some(record) = slot {
-                assert!(
-                    self.index.find(record.hash, |&i| i == at).is_some(),
-                    "record at {at} missing from the index"
-                );
-            }
+        for (at, record) in self.iter() {
+            assert!(
+                self.index.find(record.hash, |&i| i == at).is_some(),
+                "record at {at} missing from the index"
+            );
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::state::Pop;
 
 /// What every handle of one queue shares.
 pub(crate) struct Shared<T> {
-    /// State, inbox and wake-up decisions; never locked across an `.await`.
+    /// State and wake-up decisions; never locked across an `.await`.
     pub(crate) core: Core<T>,
     /// Parked `get` calls. Each registers (`enable`) before it looks at the
     /// state, so a wake-up sent after that look cannot be missed.
@@ -182,8 +182,9 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
     /// priority, it moves up to `priority` keeping its place in time (it is
     /// never moved down).
     pub fn add_with_priority(&self, item: T, priority: Priority) {
-        let wakes = self.shared.core.add(item, priority);
-        self.shared.wake_getters(wakes);
+        if self.shared.core.add(item, priority) {
+            self.shared.ready.notify_one();
+        }
     }
 
     /// Waits for the next item to process and marks it as being processed.
@@ -218,11 +219,8 @@ impl<T: Clone + Eq + Hash + Send + Sync + 'static> Queue<T> {
             let mut notified = pin!(self.shared.ready.notified());
             // Register before looking, so an add after the look wakes us.
             notified.as_mut().enable();
-            if waiter.counted {
-                waiter.counted = false;
-                self.shared.core.stop_waiting();
-            }
-            match self.shared.core.pop() {
+            // Uncounted and counted again (if need be) under one lock.
+            match self.shared.core.pop(std::mem::take(&mut waiter.counted)) {
                 Pop::Item(item) => return Some(item),
                 Pop::Closed => return None,
                 Pop::Wait => waiter.counted = true,
@@ -316,7 +314,7 @@ struct Waiter<'a, T: Clone + Eq + Hash> {
 impl<T: Clone + Eq + Hash> Drop for Waiter<'_, T> {
     fn drop(&mut self) {
         if self.counted {
-            self.core.stop_waiting();
+            self.core.uncount();
         }
     }
 }

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
 use crate::items::Items;
-use crate::lanes::Lanes;
+use crate::lanes::{Lanes, Link, Links};
 use crate::metrics::QueueMetrics;
-use crate::waiting::Waiting;
+use crate::waiting::{Timer, Timers};
 
 /// The hasher for per-item bookkeeping: foldhash, seeded per process. Keys
 /// come from the cluster (object names), so we want a randomly seeded hash;
@@ -43,32 +43,55 @@ pub(crate) fn ready_at(delay: Duration) -> Option<Instant> {
     )
 }
 
-/// What the queue knows about one item that is dirty, being processed, or both.
+/// What the queue knows about one item that is dirty, being processed,
+/// scheduled, or any mix of those.
 #[derive(Debug)]
 struct Status {
+    /// Its place in its lane while `dirty && !processing`.
+    link: Link,
+    /// The ticket of the live timer while `ready_at` is set; tickets are
+    /// never reused, so a timer with another ticket is superseded.
+    ticket: u64,
+    /// When a scheduled add (`add_after`) is due; `None` if none is.
+    ready_at: Option<Instant>,
     /// Needs processing (client-go's `dirty` set).
     dirty: bool,
     /// Handed out by `get` and not yet `done` (client-go's `processing` set).
     processing: bool,
     /// The lane the item waits in, or goes back to at `done`.
     priority: Priority,
-    /// The ticket of the item's live lane entry while `dirty && !processing`;
-    /// tickets are never reused, so an entry with another ticket is stale.
-    ticket: u64,
-    /// When the live lane entry became ready (aging), if stamped.
-    since: Option<Instant>,
-    /// When the item last became dirty (metrics only).
-    added_at: Option<Instant>,
-    /// When the item was handed out (metrics only).
-    started_at: Option<Instant>,
+    /// The highest priority any `add_after` of the scheduled add asked for.
+    after_priority: Priority,
 }
 
-/// An add recorded in the inbox and not yet applied.
-#[derive(Debug)]
-pub(crate) struct Pending<T> {
-    pub(crate) item: T,
-    pub(crate) hash: u64,
-    pub(crate) priority: Priority,
+impl Status {
+    /// A record about to be marked dirty or scheduled.
+    fn new() -> Self {
+        Self {
+            link: Link::UNLINKED,
+            ticket: 0,
+            ready_at: None,
+            dirty: false,
+            processing: false,
+            priority: Priority::Normal,
+            after_priority: Priority::Normal,
+        }
+    }
+
+    /// Whether anything still needs the record.
+    fn is_tracked(&self) -> bool {
+        self.dirty || self.processing || self.ready_at.is_some()
+    }
+}
+
+impl<T: Eq> Links for Items<T, Status> {
+    fn link(&mut self, at: u32) -> &mut Link {
+        &mut self
+            .get_mut(at)
+            .expect("lanes hold only positions of live records")
+            .status
+            .link
+    }
 }
 
 /// What `Core::pop` found.
@@ -104,34 +127,41 @@ pub(crate) enum AfterOutcome {
 
 /// The whole state of a queue, guarded by one mutex.
 ///
-/// Invariants (asserted by `check_invariants` in tests):
-/// - an item has a record in `items` iff it is dirty, processing, or both;
-/// - every item that is dirty and not processing has exactly one live entry
-///   in `lanes` (one naming the item's record and ticket); `ready` counts
-///   them;
-/// - `processing` counts the items whose status says processing;
+/// Each item has one record in `items`; the lanes and the timers refer to it
+/// by position. Invariants (asserted by `check_invariants` in tests):
+/// - an item has a record iff it is dirty, processing or scheduled;
+/// - the lanes hold exactly the records that are dirty and not processing,
+///   each once, in the lane of its priority; `ready` counts them;
+/// - `processing` counts the records that are processing;
+/// - `scheduled` counts the records with a `ready_at`, and each has exactly
+///   one timer in `timers` with its ticket and instant;
 /// - `draining` implies `shutting_down`;
-/// - while shutting down, `waiting` is empty;
+/// - while shutting down, nothing is scheduled;
 /// - every hash passed in is `hasher.hash_one(item)`.
 #[derive(Debug)]
 pub(crate) struct State<T> {
     items: Items<T, Status>,
     hasher: ItemHasher,
-    lanes: Lanes<T>,
+    lanes: Lanes,
     /// Number of items waiting to be handed out: client-go's `len(queue)`.
     ready: usize,
     /// Number of items handed out and not yet done.
     processing: usize,
-    /// Items scheduled with `add_after`.
-    waiting: Waiting<T>,
+    /// Timers of the scheduled adds, live and superseded.
+    timers: Timers,
+    /// Number of items with a scheduled add.
+    scheduled: usize,
+    /// Number of `get` calls parked for an item. Invariant: a getter is
+    /// counted only after it found nothing to take under this lock, and
+    /// until it takes the lock again (or gives up); so whoever makes an item
+    /// ready while this is non-zero must wake one.
+    waiters: usize,
     /// Set once by `shut_down`/`shut_down_with_drain`; adds are ignored after.
     shutting_down: bool,
     /// `shut_down_with_drain` is waiting for `processing` to reach zero; a
     /// later `shut_down` clears it to cancel that wait.
     draining: bool,
     metrics: Option<QueueMetrics>,
-    /// Reused buffer for applying the inbox; empty outside that.
-    scratch: Vec<Pending<T>>,
 }
 
 impl<T: Clone + Eq + Hash> State<T> {
@@ -142,23 +172,13 @@ impl<T: Clone + Eq + Hash> State<T> {
             lanes: Lanes::new(config.aging),
             ready: 0,
             processing: 0,
-            waiting: Waiting::new(),
+            timers: Timers::new(),
+            scheduled: 0,
+            waiters: 0,
             shutting_down: false,
             draining: false,
             metrics: QueueMetrics::new(config.name.as_deref(), config.metrics_provider.as_ref()),
-            scratch: Vec::new(),
         }
-    }
-
-    /// Lends out the inbox buffer (empty).
-    pub(crate) fn take_scratch(&mut self) -> Vec<Pending<T>> {
-        std::mem::take(&mut self.scratch)
-    }
-
-    /// Returns the inbox buffer, emptied, keeping its capacity.
-    pub(crate) fn put_scratch(&mut self, scratch: Vec<Pending<T>>) {
-        debug_assert!(scratch.is_empty());
-        self.scratch = scratch;
     }
 
     /// The hasher callers use to hash items before taking the lock.
@@ -182,85 +202,82 @@ impl<T: Clone + Eq + Hash> State<T> {
         if self.shutting_down {
             return false;
         }
-        let metrics = &self.metrics;
-        let found = self.items.find_or_insert(hash, item, || Status {
-            dirty: true,
-            processing: false,
-            priority,
-            // Set below, once the lane entry exists.
-            ticket: u64::MAX,
-            since: None,
-            added_at: metrics.as_ref().map(|metrics| {
-                metrics.added();
-                Instant::now()
-            }),
-            started_at: None,
-        });
-        match found {
-            Ok(at) => {
-                let record = self.items.get_mut(at).expect("found just above");
-                let status = &mut record.status;
-                if status.dirty {
-                    if priority > status.priority {
-                        status.priority = priority;
-                        if !status.processing {
-                            // Promotion: a new live entry in the higher lane,
-                            // keeping the age gathered so far; the old entry
-                            // turns stale.
-                            status.ticket = self.lanes.push_since(
-                                record.item.clone(),
-                                at,
-                                priority,
-                                status.since,
-                            );
-                        }
-                    }
-                    return false;
+        let (Ok(at) | Err(at)) = self.items.find_or_insert(hash, item, Status::new);
+        self.mark_dirty(at, priority)
+    }
+
+    /// `add` for the record at `at`, which exists.
+    fn mark_dirty(&mut self, at: u32, priority: Priority) -> bool {
+        let status = &mut self.items.get_mut(at).expect("marked records exist").status;
+        if status.dirty {
+            if priority > status.priority {
+                let from = std::mem::replace(&mut status.priority, priority);
+                if !status.processing {
+                    // Promotion: to the back of the higher lane, keeping the
+                    // age gathered so far.
+                    self.lanes.promote(&mut self.items, at, from, priority);
                 }
-                // Being processed: remember to run it once more after `done`.
-                status.dirty = true;
-                status.priority = priority;
-                if let Some(metrics) = &self.metrics {
-                    metrics.added();
-                    status.added_at = Some(Instant::now());
-                }
-                false
             }
-            Err(at) => {
-                let record = self.items.get_mut(at).expect("inserted just above");
-                let (ticket, since) = self.lanes.push(record.item.clone(), at, priority);
-                record.status.ticket = ticket;
-                record.status.since = since;
-                self.ready += 1;
-                true
-            }
+            return false;
         }
+        status.dirty = true;
+        status.priority = priority;
+        let processing = status.processing;
+        if let Some(metrics) = &mut self.metrics {
+            metrics.added(at);
+        }
+        if processing {
+            // Being processed: run it once more after `done`.
+            return false;
+        }
+        self.lanes.push(&mut self.items, at, priority);
+        self.ready += 1;
+        true
     }
 
     /// Hands out the next ready item, marking it processing.
     pub(crate) fn try_pop(&mut self) -> Option<T> {
-        while let Some(entry) = self.lanes.pop() {
-            // The entry names its record's position; tickets are unique, so a
-            // record with another ticket (or none) means a stale entry.
-            let Some(record) = self.items.get_mut(entry.slot) else {
-                continue; // stale: the item finished since
-            };
-            let status = &mut record.status;
-            if status.ticket != entry.ticket || !status.dirty || status.processing {
-                continue; // stale: re-queued, promoted or already handed out
-            }
-            status.dirty = false;
-            status.processing = true;
-            self.ready -= 1;
-            self.processing += 1;
-            if let Some(metrics) = &mut self.metrics {
-                let now = Instant::now();
-                metrics.handed_out(status.added_at.take(), now);
-                status.started_at = Some(now);
-            }
-            return Some(entry.item);
+        let at = self.lanes.pop(&mut self.items)?;
+        let record = self
+            .items
+            .get_mut(at)
+            .expect("lanes hold only positions of live records");
+        record.status.dirty = false;
+        record.status.processing = true;
+        self.ready -= 1;
+        self.processing += 1;
+        if let Some(metrics) = &mut self.metrics {
+            metrics.handed_out(at, Instant::now());
         }
-        None
+        Some(record.item.clone())
+    }
+
+    /// Hands out the next ready item, or says why not. `counted` says the
+    /// caller was counted as a waiter by its previous call; on
+    /// [`Pop::Wait`] it is counted (again), and must call this again or
+    /// [`State::uncount`] once it wakes or gives up.
+    pub(crate) fn pop(&mut self, counted: bool) -> Pop<T> {
+        if counted {
+            self.waiters -= 1;
+        }
+        if let Some(item) = self.try_pop() {
+            return Pop::Item(item);
+        }
+        if self.shutting_down {
+            return Pop::Closed;
+        }
+        self.waiters += 1;
+        Pop::Wait
+    }
+
+    /// A counted getter gave up.
+    pub(crate) fn uncount(&mut self) {
+        self.waiters -= 1;
+    }
+
+    /// How many parked getters to wake for `queued` newly ready items.
+    pub(crate) fn wakes(&self, queued: usize) -> usize {
+        queued.min(self.waiters)
     }
 
     /// Ends processing of `item`; if it was added meanwhile, it goes back in
@@ -270,27 +287,25 @@ impl<T: Clone + Eq + Hash> State<T> {
         let Some(at) = self.items.find(hash, item) else {
             return DoneOutcome::default();
         };
-        let record = self.items.get_mut(at).expect("found just above");
-        let status = &mut record.status;
+        let status = &mut self.items.get_mut(at).expect("found just above").status;
         if !status.processing {
             return DoneOutcome::default();
         }
         status.processing = false;
+        let (dirty, priority, tracked) = (status.dirty, status.priority, status.is_tracked());
         self.processing -= 1;
-        if let (Some(metrics), Some(started_at)) = (&mut self.metrics, status.started_at.take()) {
-            metrics.done(started_at, Instant::now());
+        if let Some(metrics) = &mut self.metrics {
+            metrics.done(at, Instant::now());
         }
         let mut outcome = DoneOutcome {
             requeued: false,
             drained: self.draining && self.processing == 0,
         };
-        if status.dirty {
-            let (ticket, since) = self.lanes.push(record.item.clone(), at, status.priority);
-            status.ticket = ticket;
-            status.since = since;
+        if dirty {
+            self.lanes.push(&mut self.items, at, priority);
             self.ready += 1;
             outcome.requeued = true;
-        } else {
+        } else if !tracked {
             self.items.remove(at);
         }
         outcome
@@ -317,39 +332,91 @@ impl<T: Clone + Eq + Hash> State<T> {
                 queued: self.add(item, hash, priority),
             },
             Some(ready_at) => AfterOutcome::Scheduled {
-                rearm: self.waiting.schedule(item, hash, ready_at, priority),
+                rearm: self.schedule(item, hash, ready_at, priority),
             },
         }
+    }
+
+    /// Schedules an add of `item` at `ready_at`, or moves its scheduled add
+    /// earlier; a later instant never postpones it. Returns whether the
+    /// earliest deadline moved earlier (the timer must be re-armed).
+    fn schedule(&mut self, item: T, hash: u64, ready_at: Instant, priority: Priority) -> bool {
+        let earliest = self.timers.earliest();
+        let (Ok(at) | Err(at)) = self.items.find_or_insert(hash, item, Status::new);
+        let status = &mut self.items.get_mut(at).expect("inserted above").status;
+        match status.ready_at {
+            Some(current) => {
+                status.after_priority = status.after_priority.max(priority);
+                if ready_at >= current {
+                    return false;
+                }
+            }
+            None => {
+                status.after_priority = priority;
+                self.scheduled += 1;
+            }
+        }
+        let moved = status.ready_at.is_some();
+        status.ready_at = Some(ready_at);
+        status.ticket = self.timers.push(ready_at, at);
+        if moved {
+            self.compact_timers_if_needed();
+        }
+        earliest.is_none_or(|e| ready_at < e)
     }
 
     /// Adds every scheduled item due at `now`. Returns how many were newly
     /// queued.
     pub(crate) fn add_due(&mut self, now: Instant) -> usize {
-        /// Due items popped one by one before switching to a bulk pass.
+        /// Due timers popped one by one before switching to a bulk pass.
         const POP_LIMIT: usize = 32;
         let mut queued = 0;
         for _ in 0..POP_LIMIT {
-            let Some((item, hash, priority)) = self.waiting.pop_due(now) else {
+            let Some(timer) = self.timers.pop_due(now) else {
                 return queued;
             };
-            if self.add(item, hash, priority) {
-                queued += 1;
-            }
+            queued += usize::from(self.fire(timer));
         }
-        let due = self.waiting.take_all_due(now);
-        self.items.reserve(due.len());
-        self.lanes.reserve(due.len());
-        for (item, hash, priority) in due {
-            if self.add(item, hash, priority) {
-                queued += 1;
-            }
+        for timer in self.timers.take_due(now) {
+            queued += usize::from(self.fire(timer));
         }
         queued
     }
 
-    /// When the next scheduled item is due.
+    /// Adds the item of a due timer unless the timer was superseded.
+    /// Returns whether the item was newly queued.
+    fn fire(&mut self, timer: Timer) -> bool {
+        let Some(record) = self.items.get_mut(timer.at) else {
+            return false;
+        };
+        let status = &mut record.status;
+        if status.ready_at.is_none() || status.ticket != timer.ticket {
+            return false; // superseded by an earlier schedule
+        }
+        status.ready_at = None;
+        let priority = status.after_priority;
+        self.scheduled -= 1;
+        self.mark_dirty(timer.at, priority)
+    }
+
+    /// Rebuilds the timer heap without superseded timers once they dominate,
+    /// so repeated moves of far-future items cannot grow it without bound.
+    fn compact_timers_if_needed(&mut self) {
+        if self.timers.len() > 2 * self.scheduled + 64 {
+            let items = &self.items;
+            self.timers.retain(|t| {
+                items
+                    .get(t.at)
+                    .is_some_and(|r| r.status.ready_at.is_some() && r.status.ticket == t.ticket)
+            });
+        }
+    }
+
+    /// When the next scheduled item is due (or a little earlier: the
+    /// earliest timer may be superseded, which only wakes the timer task
+    /// early to find nothing).
     pub(crate) fn next_due(&self) -> Option<Instant> {
-        self.waiting.next_ready_at()
+        self.timers.earliest()
     }
 
     /// Stops accepting items and drops scheduled ones; items already queued
@@ -359,7 +426,26 @@ impl<T: Clone + Eq + Hash> State<T> {
     pub(crate) fn shut_down(&mut self, drain: bool) {
         self.shutting_down = true;
         self.draining = drain;
-        self.waiting.clear();
+        let Self {
+            items,
+            timers,
+            scheduled,
+            ..
+        } = self;
+        for timer in timers.drain() {
+            let Some(record) = items.get_mut(timer.at) else {
+                continue;
+            };
+            let status = &mut record.status;
+            if status.ready_at.is_none() || status.ticket != timer.ticket {
+                continue;
+            }
+            status.ready_at = None;
+            *scheduled -= 1;
+            if !status.is_tracked() {
+                items.remove(timer.at);
+            }
+        }
     }
 
     /// Whether a `shut_down_with_drain` may return.
@@ -378,7 +464,7 @@ impl<T: Clone + Eq + Hash> State<T> {
 
     /// Number of items scheduled with `add_after` and not yet due.
     pub(crate) fn waiting_len(&self) -> usize {
-        self.waiting.len()
+        self.scheduled
     }
 
     /// Whether the queue has a metrics recorder (is named).
@@ -402,19 +488,51 @@ impl<T: Clone + Eq + Hash> State<T> {
     #[cfg(test)]
     pub(crate) fn check_invariants(&self) {
         self.items.check_index();
-        let statuses = || self.items.iter().map(|t| &t.status);
+        let statuses = || self.items.iter().map(|(_, r)| &r.status);
+        assert!(
+            statuses().all(Status::is_tracked),
+            "an item that is neither dirty, processing nor scheduled is still tracked"
+        );
         let processing = statuses().filter(|s| s.processing).count();
         assert_eq!(processing, self.processing, "processing count");
-        let ready = statuses().filter(|s| s.dirty && !s.processing).count();
-        assert_eq!(ready, self.ready, "ready count");
-        assert!(
-            statuses().all(|s| s.dirty || s.processing),
-            "an item that is neither dirty nor processing is still tracked"
-        );
+        let mut expected: Vec<(u32, Priority)> = self
+            .items
+            .iter()
+            .filter(|(_, r)| r.status.dirty && !r.status.processing)
+            .map(|(at, r)| (at, r.status.priority))
+            .collect();
+        assert_eq!(expected.len(), self.ready, "ready count");
+        let mut queued = self.lanes.positions(|at| {
+            self.items
+                .get(at)
+                .expect("lanes hold only positions of live records")
+                .status
+                .link
+        });
+        expected.sort_unstable_by_key(|&(at, _)| at);
+        queued.sort_unstable_by_key(|&(at, _)| at);
+        assert_eq!(queued, expected, "lanes hold exactly the ready items");
+        let scheduled: Vec<(u32, u64, Instant)> = self
+            .items
+            .iter()
+            .filter_map(|(at, r)| Some((at, r.status.ticket, r.status.ready_at?)))
+            .collect();
+        assert_eq!(scheduled.len(), self.scheduled, "scheduled count");
+        let timers = self.timers.iter().collect::<Vec<_>>();
+        for (at, ticket, ready_at) in scheduled {
+            assert_eq!(
+                timers
+                    .iter()
+                    .filter(|t| t.at == at && t.ticket == ticket && t.ready_at == ready_at)
+                    .count(),
+                1,
+                "a scheduled item without its live timer"
+            );
+        }
         assert!(
             self.items
                 .iter()
-                .all(|t| t.hash == self.hasher.hash_one(&t.item)),
+                .all(|(_, r)| r.hash == self.hasher.hash_one(&r.item)),
             "an item tracked under the wrong hash"
         );
         assert!(
@@ -422,7 +540,7 @@ impl<T: Clone + Eq + Hash> State<T> {
             "draining without shutdown"
         );
         assert!(
-            !self.shutting_down || self.waiting.len() == 0,
+            !self.shutting_down || self.scheduled == 0,
             "scheduled items kept after shutdown"
         );
     }

@@ -113,8 +113,21 @@ pub(crate) struct QueueMetrics {
     longest_running_processor: Box<dyn SettableGaugeMetric>,
     retries: Box<dyn CounterMetric>,
     /// Start instants of the items being processed, with multiplicity.
-    /// Invariant: one count per item whose status has a `started_at`.
+    /// Invariant: one count per record position with a `started_at`.
     running: BTreeMap<Instant, usize>,
+    /// Per record position (see `items.rs`): when the item last became
+    /// dirty and when it was handed out. Kept here rather than in the
+    /// records so that unnamed queues do not carry them.
+    stamps: Vec<Stamps>,
+}
+
+/// The instants one item's metrics are measured from.
+#[derive(Debug, Default, Clone, Copy)]
+struct Stamps {
+    /// When the item last became dirty; taken when it is handed out.
+    added_at: Option<Instant>,
+    /// When the item was handed out; taken at `done`.
+    started_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for QueueMetrics {
@@ -143,18 +156,31 @@ impl QueueMetrics {
             longest_running_processor: provider.new_longest_running_processor_seconds_metric(name),
             retries: provider.new_retries_metric(name),
             running: BTreeMap::new(),
+            stamps: Vec::new(),
         })
     }
 
-    /// An item became dirty.
-    pub(crate) fn added(&self) {
-        self.adds.inc();
-        self.depth.inc();
+    fn stamps(&mut self, at: u32) -> &mut Stamps {
+        let at = at as usize;
+        if self.stamps.len() <= at {
+            self.stamps.resize(at + 1, Stamps::default());
+        }
+        &mut self.stamps[at]
     }
 
-    /// An item that became dirty at `added_at` was handed out at `now`.
-    pub(crate) fn handed_out(&mut self, added_at: Option<Instant>, now: Instant) {
+    /// The item at record position `at` became dirty.
+    pub(crate) fn added(&mut self, at: u32) {
+        self.adds.inc();
+        self.depth.inc();
+        self.stamps(at).added_at = Some(Instant::now());
+    }
+
+    /// The item at `at` was handed out at `now`.
+    pub(crate) fn handed_out(&mut self, at: u32, now: Instant) {
         self.depth.dec();
+        let stamps = self.stamps(at);
+        let added_at = stamps.added_at.take();
+        stamps.started_at = Some(now);
         if let Some(added_at) = added_at {
             self.latency
                 .observe(now.saturating_duration_since(added_at).as_secs_f64());
@@ -162,8 +188,11 @@ impl QueueMetrics {
         *self.running.entry(now).or_default() += 1;
     }
 
-    /// An item handed out at `started_at` is done at `now`.
-    pub(crate) fn done(&mut self, started_at: Instant, now: Instant) {
+    /// The item at `at` is done at `now`.
+    pub(crate) fn done(&mut self, at: u32, now: Instant) {
+        let Some(started_at) = self.stamps(at).started_at.take() else {
+            return;
+        };
         self.work_duration
             .observe(now.saturating_duration_since(started_at).as_secs_f64());
         if let Some(count) = self.running.get_mut(&started_at) {

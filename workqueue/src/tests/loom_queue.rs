@@ -1,5 +1,5 @@
 //! Loom models of the three core guarantees, driving the real [`Core`]
-//! (state, inbox and wake-up decisions) from threads. Loom cannot model the
+//! (state and wake-up decisions) from threads. Loom cannot model the
 //! tokio runtime, so a small condvar-based [`Event`] stands in for tokio's
 //! `Notify` with `enable`; a wake-up the core forgets to ask for shows up as
 //! a deadlock.
@@ -66,7 +66,7 @@ impl Harness {
     }
 
     fn add(&self, item: u32) {
-        if self.core.add(item, Priority::Normal) > 0 {
+        if self.core.add(item, Priority::Normal) {
             self.ready.notify();
         }
     }
@@ -75,10 +75,7 @@ impl Harness {
         let mut counted = false;
         loop {
             let seen = self.ready.listen();
-            if counted {
-                self.core.stop_waiting();
-            }
-            match self.core.pop() {
+            match self.core.pop(std::mem::take(&mut counted)) {
                 Pop::Item(item) => return Some(item),
                 Pop::Closed => return None,
                 Pop::Wait => counted = true,
