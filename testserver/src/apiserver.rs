@@ -60,6 +60,10 @@ pub(crate) struct ApiServer {
     openapi: std::sync::OnceLock<crate::apis::openapi::OpenApi>,
     /// Faults armed by a test.
     pub(crate) faults: crate::harness::faults::Faults,
+    /// Namespaces this server marked terminating (admission reads them from storage
+    /// rather than from a cache that may not have caught up). Entries go when the
+    /// namespace is removed.
+    pub(crate) terminating_namespaces: parking_lot::Mutex<std::collections::HashSet<String>>,
 }
 
 impl ApiServer {
@@ -84,6 +88,7 @@ impl ApiServer {
             discovery,
             openapi: std::sync::OnceLock::new(),
             faults: Default::default(),
+            terminating_namespaces: Default::default(),
         });
         crate::controllers::bootstrap(&server).await?;
         crate::controllers::start(&server);

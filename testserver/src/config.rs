@@ -36,14 +36,16 @@ impl Config {
 
     /// How often watches that allow bookmarks receive one.
     pub fn bookmark_interval(mut self, every: Duration) -> Self {
-        self.api.bookmark_interval = every;
+        self.api.bookmark_interval = every.max(Duration::from_millis(1));
         self
     }
 
     /// `--min-request-timeout`: watches without `timeoutSeconds` end after a random time
     /// in `[min, 2*min)`.
     pub fn min_request_timeout(mut self, min: Duration) -> Self {
-        self.api.min_request_timeout = min;
+        // Between a second and a week: watch timeouts are drawn from [min, 2*min).
+        self.api.min_request_timeout =
+            min.clamp(Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600));
         self
     }
 

@@ -94,11 +94,19 @@ impl RequestInfo {
             verb: method.as_str().to_ascii_lowercase(),
             ..RequestInfo::default()
         };
-        let segments: Vec<&str> = path
-            .trim_matches('/')
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
+        // Segments are percent-decoded as Go decodes `URL.Path` (`system%3Aauth-delegator`);
+        // a decoded segment holding `/` cannot name anything.
+        let mut decoded = Vec::new();
+        for raw in path.trim_matches('/').split('/').filter(|s| !s.is_empty()) {
+            let seg = percent_encoding::percent_decode_str(raw)
+                .decode_utf8_lossy()
+                .into_owned();
+            if seg.contains('/') {
+                return Err(RequestInfoError(path.to_owned()));
+            }
+            decoded.push(seg);
+        }
+        let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         if segments.len() < 3 || !matches!(segments[0], "api" | "apis") {
             return Ok(info);
         }
@@ -204,6 +212,8 @@ mod tests {
             // grouped resources
             ("PATCH", "/apis/apps/v1/namespaces/ns/deployments/d/scale", "", true, "patch", "apps", "v1", "ns", "deployments", "d", "scale"),
             ("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", "", true, "list", "rbac.authorization.k8s.io", "v1", "", "clusterroles", "", ""),
+            // percent-encoded segments are decoded
+            ("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Aauth-delegator", "", true, "get", "rbac.authorization.k8s.io", "v1", "", "clusterroles", "system:auth-delegator", ""),
             // verb in path
             ("GET", "/api/v1/watch/namespaces/ns/pods/p", "", true, "watch", "", "v1", "ns", "pods", "p", ""),
             ("GET", "/api/v1/watch/pods", "", true, "watch", "", "v1", "", "pods", "", ""),

@@ -24,6 +24,9 @@ use crate::config::Config;
 use crate::storage::{Storage, memory::MemoryStorage};
 use crate::tls;
 
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(32);
+
 /// How long in-flight requests may take to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -92,7 +95,14 @@ async fn accept_loop(
     api: Arc<ApiServer>,
     shutdown: CancellationToken,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A client must send its request headers in time (kube-apiserver: 32 s); HTTP/2
+    // keep-alive pings need the same timer.
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(hyper_util::rt::TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let connections = TaskTracker::new();
     loop {

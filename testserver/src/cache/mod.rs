@@ -95,6 +95,16 @@ struct State {
     history: VecDeque<Arc<CachedEvent>>,
     resumable_from: Revision,
     capacity: usize,
+    /// Bytes of object JSON the history keeps alive (old versions included).
+    history_bytes: usize,
+}
+
+/// The most bytes of object JSON one cache's history keeps: large objects written
+/// often shorten the window instead of growing memory without bound.
+const MAX_HISTORY_BYTES: usize = 256 * 1024 * 1024;
+
+fn event_bytes(e: &CachedEvent) -> usize {
+    e.object.bytes().len() + e.prev.as_ref().map_or(0, |p| p.bytes().len())
 }
 
 /// The watch cache of one resource. See the [module docs](self).
@@ -138,6 +148,7 @@ impl WatchCache {
                 history: VecDeque::new(),
                 resumable_from: 0,
                 capacity,
+                history_bytes: 0,
             }),
             observed: watch::Sender::new(0),
             progress: Mutex::new(None),
@@ -172,6 +183,7 @@ impl WatchCache {
             st.items = items;
             st.revision = list.revision;
             st.history.clear();
+            st.history_bytes = 0;
             st.resumable_from = list.revision;
         }
         self.snapshots.lock().clear();
@@ -193,7 +205,10 @@ impl WatchCache {
                     Some(Ok(WatchItem::Events(events))) => self.apply(events),
                     Some(Ok(WatchItem::Progress(p))) => self.advance(p),
                     Some(Err(e)) => break e,
-                    None => return,
+                    // A stream that ends without an error (a lost connection to a remote
+                    // store) is as bad as one that fails: reload, unless shutting down.
+                    None if shutdown.is_cancelled() => return,
+                    None => break storage::Error::Unavailable("storage watch ended".into()),
                 }
             };
             tracing::warn!(error = %failure, "storage watch failed; reloading the cache");
@@ -274,12 +289,17 @@ impl WatchCache {
                         }
                     },
                 };
+                st.history_bytes += event_bytes(&event);
                 st.history.push_back(Arc::new(event));
                 st.revision = rev;
             }
-            while st.history.len() > st.capacity {
-                if let Some(old) = st.history.pop_front() {
-                    st.resumable_from = old.revision;
+            while st.history.len() > st.capacity || st.history_bytes > MAX_HISTORY_BYTES {
+                match st.history.pop_front() {
+                    Some(old) => {
+                        st.history_bytes -= event_bytes(&old);
+                        st.resumable_from = old.revision;
+                    }
+                    None => break,
                 }
             }
             st.revision
@@ -430,6 +450,7 @@ impl WatchCache {
     pub(crate) fn drop_history(&self) {
         let mut st = self.state.write();
         st.history.clear();
+        st.history_bytes = 0;
         st.resumable_from = st.revision;
         drop(st);
         self.snapshots.lock().clear();

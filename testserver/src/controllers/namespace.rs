@@ -42,10 +42,20 @@ pub(super) async fn run(server: Arc<ApiServer>) {
         let mut pending = false;
         for ns in &terminating {
             let name = ns.name().unwrap_or_default().to_owned();
-            match sync(&server, &name, ns).await {
-                Ok(done) => pending |= !done,
-                Err(e) => {
+            // A pass that panics is a bug, but must not end the controller for the rest
+            // of the server's life: log it and retry.
+            let pass = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(sync(
+                &server, &name, ns,
+            )))
+            .await;
+            match pass {
+                Ok(Ok(done)) => pending |= !done,
+                Ok(Err(e)) => {
                     tracing::debug!(namespace = %name, error = %e, "namespace deletion pass failed; retrying");
+                    pending = true;
+                }
+                Err(_) => {
+                    tracing::error!(namespace = %name, "namespace deletion pass panicked; retrying");
                     pending = true;
                 }
             }
@@ -151,6 +161,7 @@ async fn sync(server: &Arc<ApiServer>, ns: &str, ns_obj: &Value) -> Result<bool,
         .update(ns, ns, obj, Part::Finalize, false)
         .await
         .map_err(|e| e.0.message)?;
+    server.terminating_namespaces.lock().remove(ns);
     Ok(true)
 }
 

@@ -36,6 +36,10 @@ use crate::registry::{Resource, convert, store};
 use crate::request_info::RequestInfo;
 use respond::Response;
 
+/// How long a request other than a watch may take (kube-apiserver's
+/// `--request-timeout`).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Largest accepted request body (kube-apiserver's `MaxRequestBodyBytes`).
 pub(crate) const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
@@ -297,7 +301,20 @@ pub(crate) async fn resource(
         namespace,
         warnings: parking_lot::Mutex::new(Vec::new()),
     };
-    let result = dispatch(&ctx, body).await;
+    // Everything but a watch must finish within the request timeout (upstream's 60 s),
+    // reading the body included.
+    let result = if info.verb == "watch" {
+        dispatch(&ctx, body).await
+    } else {
+        match tokio::time::timeout(REQUEST_TIMEOUT, dispatch(&ctx, body)).await {
+            Ok(r) => r,
+            Err(_) => Err(Status::timeout(
+                "request did not complete within requested timeout - context deadline exceeded",
+                Some(0),
+            )
+            .into()),
+        }
+    };
     let mut warnings = deprecation_warning(res);
     warnings.append(&mut ctx.warnings.lock());
     let resp = match result {

@@ -76,7 +76,32 @@ async fn bind(ctx: &Ctx<'_>, binding: &serde_json::Map<String, Value>) -> ApiRes
         )
         .into());
     };
+    let dry_run = kubeforge_client::core::CreateOptions::from_query(ctx.query).is_dry_run();
+    if node.is_empty() {
+        return Err(Status::invalid(
+            &kubeforge_client::core::GroupKind::new("", "Binding"),
+            &pod_name,
+            &[kubeforge_client::core::FieldError::required(
+                "target.name",
+                "",
+            )],
+        )
+        .into());
+    }
+    let pods_gr = kubeforge_client::core::GroupResource::new("", "pods");
     let mut pod = cur.obj;
+    if pod
+        .get("metadata")
+        .and_then(|m| m.get("deletionTimestamp"))
+        .is_some()
+    {
+        return Err(Status::conflict(
+            &pods_gr,
+            &pod_name,
+            &format!("pod {pod_name} is being deleted, cannot be assigned to a host"),
+        )
+        .into());
+    }
     let bound = pod
         .get("spec")
         .and_then(|s| s.get("nodeName"))
@@ -84,16 +109,25 @@ async fn bind(ctx: &Ctx<'_>, binding: &serde_json::Map<String, Value>) -> ApiRes
         .unwrap_or_default();
     if !bound.is_empty() {
         return Err(Status::conflict(
-            &kubeforge_client::core::GroupResource::new("", "pods"),
+            &pods_gr,
             &pod_name,
             &format!("pod {pod_name} is already assigned to node \"{bound}\""),
         )
         .into());
     }
-    if let Some(Value::Object(spec)) = pod.get_mut("spec") {
-        spec.insert("nodeName".into(), json!(node));
+    match pod.get_mut("spec") {
+        Some(Value::Object(spec)) => {
+            spec.insert("nodeName".into(), json!(node));
+        }
+        _ => {
+            pod.insert("spec".into(), json!({"nodeName": node}));
+        }
     }
-    pods.update(ctx.namespace, &pod_name, pod, Part::Main, false)
+    // Unconditional: a concurrent write to the pod is retried, not a conflict.
+    if let Some(Value::Object(meta)) = pod.get_mut("metadata") {
+        meta.remove("resourceVersion");
+    }
+    pods.update(ctx.namespace, &pod_name, pod, Part::Main, dry_run)
         .await?;
     Ok(respond::json(201, &Status::success(Default::default())))
 }

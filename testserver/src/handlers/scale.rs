@@ -155,11 +155,13 @@ pub(super) async fn patch(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResu
         return Err(Status::not_found(&ctx.res.group_resource(), &ctx.info.name).into());
     };
     let mut doc = scale_of(&cur.obj);
-    let pinned = patch.pins_resource_version();
+    let current_rv = doc["metadata"]["resourceVersion"].clone();
     patch.apply(&mut doc)?;
     let Value::Object(mut scale) = doc else {
         return Err(Status::bad_request("the patched Scale is not an object").into());
     };
+    // A patch that leaves the resourceVersion we read does not pin it.
+    let pinned = scale.get("metadata").and_then(|m| m.get("resourceVersion")) != Some(&current_rv);
     if !pinned && let Some(Value::Object(m)) = scale.get_mut("metadata") {
         m.remove("resourceVersion");
     }

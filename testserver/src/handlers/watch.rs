@@ -93,12 +93,21 @@ impl Encoder {
                     &serde_json::to_vec(&t).unwrap_or_default(),
                 ))
             }
+            Output::Metadata(v) => {
+                let obj: serde_json::Value = serde_json::from_slice(&object)
+                    .map_err(|e| ApiError::from(Status::internal_error(&e.to_string())))?;
+                let partial = table::partial(&obj, v);
+                Ok(watch_line(
+                    kind,
+                    &serde_json::to_vec(&partial).unwrap_or_default(),
+                ))
+            }
             _ => Ok(watch_line(kind, &object)),
         }
     }
 
     fn plain(&self) -> bool {
-        !self.convert && matches!(self.output, Output::Json)
+        !self.convert && matches!(self.output, Output::Json | Output::Yaml)
     }
 
     /// The event as this watch sees it (selector transitions applied), if at all.
@@ -175,7 +184,7 @@ pub(super) async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
         ctx.header(http::header::ACCEPT),
         Accepts {
             table: true,
-            metadata: false,
+            metadata: true,
         },
     )?;
     let output = if output == Output::Yaml {
@@ -185,34 +194,40 @@ pub(super) async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
     };
     let cache = ctx.cache()?.clone();
 
+    let bad_rv = |e: String| {
+        ApiError::from(Status::bad_request(format!(
+            "invalid resource version: {e}"
+        )))
+    };
     let rv = opts.resource_version.as_deref();
-    let start = if opts.send_initial_events == Some(true) || rv.is_none() || rv == Some("0") {
-        match rv {
-            None => {
-                cache.wait_fresh().await.map_err(|e| cache_error(ctx, e))?;
+    let start = match (opts.send_initial_events, rv) {
+        // The current state first: sendInitialEvents=true, or (upstream's legacy
+        // semantics) a watch without resourceVersion or at "0".
+        (Some(true), _) | (None, None | Some("0")) => {
+            match rv {
+                None => {
+                    cache.wait_fresh().await.map_err(|e| cache_error(ctx, e))?;
+                }
+                Some("0") => {}
+                Some(rv) => {
+                    let rev = parse_resource_version(rv).map_err(bad_rv)?;
+                    cache.wait_for(rev).await.map_err(|e| cache_error(ctx, e))?;
+                }
             }
-            Some("0") => {}
-            Some(rv) => {
-                let rev = parse_resource_version(rv).map_err(|e| {
-                    ApiError::from(Status::bad_request(format!(
-                        "invalid resource version: {e}"
-                    )))
-                })?;
-                cache.wait_for(rev).await.map_err(|e| cache_error(ctx, e))?;
+            Start::Initial {
+                snapshot: cache.snapshot(),
+                end_bookmark: opts.send_initial_events == Some(true) && opts.allow_watch_bookmarks,
             }
         }
-        Start::Initial {
-            snapshot: cache.snapshot(),
-            end_bookmark: opts.send_initial_events == Some(true) && opts.allow_watch_bookmarks,
+        // sendInitialEvents=false: changes only, from now (unset: the latest revision;
+        // "0": whatever the cache has).
+        (Some(false), None) => {
+            Start::After(cache.wait_fresh().await.map_err(|e| cache_error(ctx, e))?)
         }
-    } else {
-        let rev = parse_resource_version(rv.unwrap_or_default()).map_err(|e| {
-            ApiError::from(Status::bad_request(format!(
-                "invalid resource version: {e}"
-            )))
-        })?;
-        cache.wait_for(rev).await.map_err(|e| cache_error(ctx, e))?;
-        Start::After(rev)
+        (Some(false), Some("0")) => Start::After(cache.revision()),
+        // Changes after N. N may be ahead of the cache (a client resuming against a
+        // restarted server): the stream opens and events come as the cache reaches N.
+        (_, Some(rv)) => Start::After(parse_resource_version(rv).map_err(bad_rv)?),
     };
 
     let timeout = match opts.timeout_seconds {
@@ -342,9 +357,13 @@ impl WatchTask {
             Start::After(rev) => rev,
         };
         let mut observed = self.cache.subscribe();
-        let mut ticker = tokio::time::interval(self.bookmark_interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.reset();
+        // Only watches that asked for bookmarks get a ticker.
+        let mut ticker = self.bookmarks.then(|| {
+            let mut t = tokio::time::interval(self.bookmark_interval);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t.reset();
+            t
+        });
         let mut bookmark_due = false;
         loop {
             observed.borrow_and_update();
@@ -371,11 +390,12 @@ impl WatchTask {
                 self.send_lines(lines).await?;
                 continue;
             }
-            if bookmark_due && self.bookmarks {
+            // A bookmark may only claim what the cache has reached (a watch resumed ahead
+            // of the cache waits until it catches up).
+            if bookmark_due && self.bookmarks && caught_up >= next {
                 bookmark_due = false;
-                let rev = caught_up.max(next);
-                self.send(self.encoder.bookmark(rev, false)).await?;
-                next = rev;
+                self.send(self.encoder.bookmark(caught_up, false)).await?;
+                next = caught_up;
             }
             tokio::select! {
                 changed = observed.changed() => {
@@ -383,7 +403,7 @@ impl WatchTask {
                         return Err(Done);
                     }
                 }
-                _ = ticker.tick(), if self.bookmarks => {
+                _ = async { match ticker.as_mut() { Some(t) => t.tick().await, None => std::future::pending().await } } => {
                     bookmark_due = true;
                     // Bring a quiet resource's revision up to date so the bookmark is useful.
                     let _ = self.cache.wait_fresh().await;

@@ -12,6 +12,9 @@ use super::{Ctx, decode_object, read_body, table};
 use crate::apiserver::{ApiError, ApiResult};
 use crate::registry::store::{Part, Written};
 
+/// How often a patch is re-applied after losing a race with another writer.
+const MAX_PATCH_ATTEMPTS: usize = 64;
+
 /// Most operations a JSON patch may have (upstream's limit).
 const MAX_JSON_PATCH_OPS: usize = 10_000;
 
@@ -133,25 +136,6 @@ impl Patch {
         }
     }
 
-    /// Whether the patch itself sets `metadata.resourceVersion` (then a concurrent
-    /// write is a conflict for the client, not a retry for the server).
-    pub(super) fn pins_resource_version(&self) -> bool {
-        match self {
-            Patch::Json(p) => p.0.iter().any(|op| {
-                let path = match op {
-                    json_patch::PatchOperation::Add(o) => o.path.to_string(),
-                    json_patch::PatchOperation::Replace(o) => o.path.to_string(),
-                    json_patch::PatchOperation::Test(o) => o.path.to_string(),
-                    _ => String::new(),
-                };
-                path == "/metadata/resourceVersion"
-            }),
-            Patch::Merge(v, _) => v
-                .pointer("/metadata/resourceVersion")
-                .is_some_and(|v| !v.is_null()),
-        }
-    }
-
     /// Duplicate keys in the patch body.
     pub(super) fn duplicates(&self) -> &[String] {
         match self {
@@ -220,13 +204,22 @@ pub(super) async fn patch(
     let (opts, patch, raw) = patch_request(ctx, body).await?;
     let store = ctx.store();
     let name = &ctx.info.name;
+    let mut attempts = 0;
     loop {
         let Some(cur) = store.current(ctx.namespace, name).await? else {
             return Err(Status::not_found(&ctx.res.group_resource(), name).into());
         };
+        let current_rv = cur.kv.mod_revision.to_string();
         let mut doc = Value::Object(cur.obj);
         patch.apply(&mut doc)?;
         let mut patched = as_object(ctx, doc)?;
+        // The patch pins a resourceVersion when it leaves one other than the one we read;
+        // then a conflict is the client's to resolve, not ours to retry.
+        let pinned = patched
+            .get("metadata")
+            .and_then(|m| m.get("resourceVersion"))
+            .and_then(Value::as_str)
+            != Some(current_rv.as_str());
         // Warnings of an earlier attempt would repeat.
         ctx.warnings.lock().clear();
         ctx.check_fields(
@@ -235,16 +228,14 @@ pub(super) async fn patch(
             opts.field_validation.as_deref(),
             Some(&raw),
         )?;
+        attempts += 1;
         match store
             .update(ctx.namespace, name, patched, part, opts.is_dry_run())
             .await
         {
-            Err(e)
-                if e.0.is_conflict()
-                    && !patch.pins_resource_version()
-                    && e.0.message.contains("has been modified") =>
-            {
+            Err(e) if e.0.is_conflict() && !pinned && attempts < MAX_PATCH_ATTEMPTS => {
                 // Someone wrote between our read and our write: patch the new state.
+                tokio::task::yield_now().await;
                 continue;
             }
             Err(e) => return Err(e),

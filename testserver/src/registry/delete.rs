@@ -112,6 +112,10 @@ impl Store<'_> {
                 ));
             }
             if spec_finalizers {
+                self.server
+                    .terminating_namespaces
+                    .lock()
+                    .insert(name.to_owned());
                 meta.deletion_timestamp = Some(timestamp(now));
                 meta.deletion_grace_period_seconds = Some(0);
                 set_meta(&mut obj, &meta);
@@ -167,7 +171,11 @@ impl Store<'_> {
             }
             meta.finalizers = (!finalizers.is_empty()).then_some(finalizers);
             meta.deletion_grace_period_seconds = Some(grace);
-            meta.deletion_timestamp = Some(timestamp(now + jiff::SignedDuration::from_secs(grace)));
+            // Grace periods are unbounded upstream; a far-future deadline saturates.
+            let deadline = now
+                .checked_add(jiff::SignedDuration::from_secs(grace))
+                .unwrap_or(jiff::Timestamp::MAX);
+            meta.deletion_timestamp = Some(timestamp(deadline));
             if self.res.strategy.generation {
                 meta.generation = Some(meta.generation.unwrap_or(0) + 1);
             }
@@ -193,13 +201,22 @@ impl Store<'_> {
             .delete(&key, Some(cur.kv.mod_revision))
             .await
         {
-            Ok(_) => Ok(Deleted {
-                written: Written {
-                    bytes: self.deleted_body(name, &uid, served),
-                    code: 200,
-                },
-                gone: true,
-            }),
+            // The deleted object is served at the delete's revision, as upstream does: a
+            // client watching from it does not see its own delete again.
+            Ok((_, rev)) => {
+                if self.is_kind("", "Service") {
+                    self.server
+                        .allocators
+                        .release_service(&Value::Object(cur.obj.clone()));
+                }
+                Ok(Deleted {
+                    written: Written {
+                        bytes: self.deleted_body(name, &uid, self.serve(&cur.kv.value, rev)?),
+                        code: 200,
+                    },
+                    gone: true,
+                })
+            }
             Err(storage::Error::Conflict { .. } | storage::Error::KeyNotFound { .. }) => {
                 Err(DeleteError::Conflict)
             }

@@ -280,6 +280,11 @@ impl<'a> Store<'a> {
             .registry
             .cache(ns_res)
             .and_then(|c| c.get(&format!("/registry/namespaces/{ns}")));
+        // The cache applies a namespace's deletion a moment after it is stored; for
+        // namespaces this server has seen start terminating, read storage instead
+        // (upstream's admission forces a live lookup for recent deletions likewise).
+        let recently_deleted = self.server.terminating_namespaces.lock().contains(ns);
+        let from_cache = if recently_deleted { None } else { from_cache };
         let terminating = match from_cache {
             // Deletion sets the phase, which the cache keeps as a selectable field.
             Some(cached) => cached.field("status.phase") == Some("Terminating"),
@@ -358,7 +363,7 @@ impl<'a> Store<'a> {
                 obj.insert("status".into(), status.clone());
             }
         }
-        strategy::prepare_for_create(self.res, obj, meta, &self.server.allocators);
+        strategy::prepare_for_create(self.res, obj, meta);
         strategy::decode_check(self.res, obj).map_err(|why| decode_error(self.res, &why))?;
         let mut errs =
             validation::object_meta(meta, self.res.namespaced, strategy::name_rule(self.res));
@@ -419,6 +424,20 @@ impl<'a> Store<'a> {
             self.prepare_create(&mut o, &mut m, now)?;
             let name = m.name.clone().unwrap_or_default();
             last_name.clone_from(&name);
+            // Addresses and ports are assigned once the object is valid (a dry run sees
+            // them, but keeps none).
+            let service = self.is_service();
+            if service {
+                self.server
+                    .allocators
+                    .allocate_service(&mut o)
+                    .map_err(|errs| self.invalid(&name, &errs))?;
+                if opts.is_dry_run() {
+                    self.server
+                        .allocators
+                        .release_service(&Value::Object(o.clone()));
+                }
+            }
             let bytes = self.encode(&o);
             if opts.is_dry_run() {
                 if self.current(&ns, &name).await?.is_some() {
@@ -431,9 +450,14 @@ impl<'a> Store<'a> {
             }
             let key = self.key(&ns, &name)?;
             self.hint(&key, &bytes, &o);
-            match self.server.storage.create(&key, bytes.clone()).await {
+            let stored = self.server.storage.create(&key, bytes.clone()).await;
+            if stored.is_err() && service {
+                self.server
+                    .allocators
+                    .release_service(&Value::Object(o.clone()));
+            }
+            match stored {
                 Ok(kv) => {
-                    self.observe_write(&o);
                     return Ok(Written {
                         bytes: self.serve(&bytes, kv.mod_revision)?,
                         code: 201,
@@ -461,6 +485,10 @@ impl<'a> Store<'a> {
         {
             cache.hint(key, bytes, obj);
         }
+    }
+
+    fn is_service(&self) -> bool {
+        self.res.gvk.group.is_empty() && self.res.gvk.kind == "Service"
     }
 
     /// Bookkeeping a write must leave behind (allocations).
@@ -539,8 +567,9 @@ impl<'a> Store<'a> {
                 if part != Part::Main || !self.res.strategy.allow_create_on_update {
                     return Err(Status::not_found(&self.gr(), name).into());
                 }
-                if pinned.is_some() {
-                    return Err(Status::conflict(&self.gr(), name, OPTIMISTIC_LOCK_MSG).into());
+                // Upstream creates here whatever resourceVersion the body carries.
+                if let Some(Value::Object(m)) = obj.get_mut("metadata") {
+                    m.remove("resourceVersion");
                 }
                 let opts = CreateOptions {
                     dry_run: if dry_run {
@@ -559,12 +588,26 @@ impl<'a> Store<'a> {
                 }
                 return created;
             };
+            // A UID in the body is a precondition (upstream's update preconditions).
+            if let Some(uid) = meta.uid.as_deref().filter(|u| !u.is_empty())
+                && let Some(actual) = cur.obj.uid()
+                && uid != actual
+            {
+                return Err(Status::conflict(
+                    &self.gr(),
+                    name,
+                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                )
+                .into());
+            }
             let expected = match pinned {
                 Some(rv) if rv != cur.kv.mod_revision => {
                     return Err(Status::conflict(&self.gr(), name, OPTIMISTIC_LOCK_MSG).into());
                 }
                 Some(rv) => rv,
-                None if part == Part::Main && !self.res.strategy.allow_unconditional_update => {
+                // Status and finalize updates follow the kind's rule too (their strategies
+                // inherit it upstream).
+                None if !self.res.strategy.allow_unconditional_update => {
                     return Err(self.invalid(
                         name,
                         &[FieldError::invalid(
@@ -671,7 +714,12 @@ impl<'a> Store<'a> {
         if let Some(Value::Object(m)) = old_cmp.get_mut("metadata") {
             m.remove("resourceVersion");
         }
-        if self.res.strategy.generation && spec_changed(&new, &old_cmp) {
+        // Deployments also count annotation changes (rollbacks travel in them upstream).
+        let annotations_changed = self.res.gvk.group == "apps"
+            && self.res.gvk.kind == "Deployment"
+            && new.get("metadata").and_then(|m| m.get("annotations"))
+                != old_cmp.get("metadata").and_then(|m| m.get("annotations"));
+        if self.res.strategy.generation && (spec_changed(&new, &old_cmp) || annotations_changed) {
             meta.generation = Some(old_meta.generation.unwrap_or(0) + 1);
             set_meta(&mut new, &meta);
         }
@@ -699,10 +747,17 @@ impl<'a> Store<'a> {
             }
             let key = self.key(ns, name)?;
             return match self.server.storage.delete(&key, Some(expected)).await {
-                Ok((_, rev)) => Ok(Written {
-                    bytes: self.serve(&bytes, rev)?,
-                    code: 200,
-                }),
+                Ok((_, rev)) => {
+                    if self.is_service() {
+                        self.server
+                            .allocators
+                            .release_service(&Value::Object(new.clone()));
+                    }
+                    Ok(Written {
+                        bytes: self.serve(&bytes, rev)?,
+                        code: 200,
+                    })
+                }
                 Err(storage::Error::Conflict { .. } | storage::Error::KeyNotFound { .. }) => {
                     Err(UpdateError::Conflict)
                 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use base64::Engine;
-use kubeforge_client::core::{FieldError, ObjectMeta};
+use kubeforge_client::core::{FieldError, FieldValue, ObjectMeta};
 use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 
@@ -54,48 +54,192 @@ const NODE_PORT_RANGE: std::ops::RangeInclusive<u16> = 30000..=32767;
 
 impl Allocators {
     pub(crate) fn new() -> Self {
-        let mut ips = BTreeSet::new();
-        ips.insert(SERVICE_CIDR_BASE + 1);
         Allocators {
-            cluster_ips: Mutex::new(ips),
+            cluster_ips: Mutex::new(BTreeSet::new()),
             node_ports: Mutex::new(BTreeSet::new()),
         }
     }
 
-    /// Marks the addresses and ports of a stored service as taken.
+    /// Marks the addresses and ports of a stored service as taken (seeding from
+    /// storage at start).
     pub(crate) fn observe_service(&self, svc: &Value) {
-        if let Some(ips) = svc.pointer("/spec/clusterIPs").and_then(Value::as_array) {
-            let mut taken = self.cluster_ips.lock();
-            for ip in ips.iter().filter_map(Value::as_str) {
-                if let Ok(ip) = ip.parse::<Ipv4Addr>() {
-                    taken.insert(u32::from(ip));
-                }
-            }
-        }
-        if let Some(ports) = svc.pointer("/spec/ports").and_then(Value::as_array) {
-            let mut taken = self.node_ports.lock();
-            for p in ports {
-                if let Some(n) = p.get("nodePort").and_then(Value::as_u64) {
-                    taken.insert(n as u16);
-                }
-            }
-        }
+        let (ips, ports) = held(svc);
+        self.cluster_ips.lock().extend(ips);
+        self.node_ports.lock().extend(ports);
     }
 
-    fn cluster_ip(&self) -> Option<String> {
+    /// Frees what a removed (or never stored) service held.
+    pub(crate) fn release_service(&self, svc: &Value) {
+        let (ips, ports) = held(svc);
         let mut taken = self.cluster_ips.lock();
-        let ip = (SERVICE_CIDR_BASE + 2..SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE - 1)
-            .find(|ip| !taken.contains(ip))?;
-        taken.insert(ip);
-        Some(Ipv4Addr::from(ip).to_string())
+        for ip in ips {
+            taken.remove(&ip);
+        }
+        drop(taken);
+        let mut taken = self.node_ports.lock();
+        for p in ports {
+            taken.remove(&p);
+        }
     }
 
-    fn node_port(&self) -> Option<u16> {
+    /// Assigns and reserves the cluster IP and node ports a new service needs; values
+    /// the client chose are reserved if free. Every problem is returned (a 422).
+    pub(crate) fn allocate_service(
+        &self,
+        obj: &mut Map<String, Value>,
+    ) -> Result<(), Vec<FieldError>> {
+        let spec = obj_at(obj, &["spec"]);
+        let ty = spec
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("ClusterIP")
+            .to_owned();
+        let mut errs = Vec::new();
+        let mut reserved_ip = None;
+        if ty != "ExternalName" {
+            let asked = spec
+                .get("clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let ip = if asked == "None" {
+                Some("None".to_owned())
+            } else if asked.is_empty() {
+                let mut taken = self.cluster_ips.lock();
+                // .1 is the `kubernetes` service's; only an explicit request gets it.
+                let free = (SERVICE_CIDR_BASE + 2..SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE - 1)
+                    .find(|ip| !taken.contains(ip));
+                match free {
+                    Some(ip) => {
+                        taken.insert(ip);
+                        reserved_ip = Some(ip);
+                        Some(Ipv4Addr::from(ip).to_string())
+                    }
+                    None => {
+                        errs.push(FieldError::invalid(
+                            "spec.clusterIPs",
+                            asked.as_str(),
+                            "failed to allocate IP: range is full",
+                        ));
+                        None
+                    }
+                }
+            } else {
+                match asked.parse::<Ipv4Addr>().map(u32::from) {
+                    Ok(ip)
+                        if (SERVICE_CIDR_BASE..SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE)
+                            .contains(&ip) =>
+                    {
+                        if self.cluster_ips.lock().insert(ip) {
+                            reserved_ip = Some(ip);
+                            Some(asked.clone())
+                        } else {
+                            errs.push(FieldError::invalid(
+                                "spec.clusterIPs",
+                                FieldValue::Json(json!([asked])),
+                                &format!("failed to allocate IP {asked}: provided IP is already allocated"),
+                            ));
+                            None
+                        }
+                    }
+                    _ => {
+                        errs.push(FieldError::invalid(
+                            "spec.clusterIPs",
+                            FieldValue::Json(json!([asked])),
+                            &format!("failed to allocate IP {asked}: the provided IP ({asked}) is not in the valid range. The range of valid IPs is 10.96.0.0/12"),
+                        ));
+                        None
+                    }
+                }
+            };
+            if let Some(ip) = ip {
+                spec.insert("clusterIP".into(), json!(ip));
+                spec.insert("clusterIPs".into(), json!([ip]));
+                if ip != "None" {
+                    default(spec, "ipFamilies", json!(["IPv4"]));
+                    default(spec, "ipFamilyPolicy", json!("SingleStack"));
+                }
+            }
+        }
+        let mut reserved_ports = Vec::new();
+        if matches!(ty.as_str(), "NodePort" | "LoadBalancer")
+            && let Some(Value::Array(ports)) = spec.get_mut("ports")
+        {
+            for (i, p) in ports
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .enumerate()
+            {
+                let asked = p.get("nodePort").and_then(Value::as_u64).unwrap_or(0);
+                let mut taken = self.node_ports.lock();
+                if asked == 0 {
+                    match NODE_PORT_RANGE.clone().find(|p| !taken.contains(p)) {
+                        Some(port) => {
+                            taken.insert(port);
+                            reserved_ports.push(port);
+                            p.insert("nodePort".into(), json!(port));
+                        }
+                        None => errs.push(FieldError::invalid(
+                            &format!("spec.ports[{i}].nodePort"),
+                            0,
+                            "failed to allocate a nodePort: range is full",
+                        )),
+                    }
+                } else {
+                    let port = u16::try_from(asked)
+                        .ok()
+                        .filter(|p| NODE_PORT_RANGE.contains(p));
+                    match port {
+                        Some(port) if taken.insert(port) => reserved_ports.push(port),
+                        Some(_) => errs.push(FieldError::invalid(
+                            &format!("spec.ports[{i}].nodePort"),
+                            asked as i64,
+                            "provided port is already allocated",
+                        )),
+                        None => errs.push(FieldError::invalid(
+                            &format!("spec.ports[{i}].nodePort"),
+                            asked as i64,
+                            "provided port is not in the valid range. The range of valid ports is 30000-32767",
+                        )),
+                    }
+                }
+            }
+        }
+        if errs.is_empty() {
+            return Ok(());
+        }
+        // Give back what this attempt reserved.
+        if let Some(ip) = reserved_ip {
+            self.cluster_ips.lock().remove(&ip);
+        }
         let mut taken = self.node_ports.lock();
-        let port = NODE_PORT_RANGE.clone().find(|p| !taken.contains(p))?;
-        taken.insert(port);
-        Some(port)
+        for p in reserved_ports {
+            taken.remove(&p);
+        }
+        Err(errs)
     }
+}
+
+/// The cluster IPs and node ports a service object holds.
+fn held(svc: &Value) -> (Vec<u32>, Vec<u16>) {
+    let ips = svc
+        .pointer("/spec/clusterIPs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|ip| ip.parse::<Ipv4Addr>().ok())
+        .map(u32::from)
+        .collect();
+    let ports = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("nodePort").and_then(Value::as_u64))
+        .filter_map(|n| u16::try_from(n).ok())
+        .collect();
+    (ips, ports)
 }
 
 fn obj_at<'a>(obj: &'a mut Map<String, Value>, path: &[&str]) -> &'a mut Map<String, Value> {
@@ -166,7 +310,6 @@ pub(crate) fn prepare_for_create(
     res: &Resource,
     obj: &mut Map<String, Value>,
     meta: &mut ObjectMeta,
-    alloc: &Allocators,
 ) {
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "Namespace") => {
@@ -185,7 +328,7 @@ pub(crate) fn prepare_for_create(
         ("", "Pod") => {
             pod_spec_defaults(obj_at(obj, &["spec"]));
         }
-        ("", "Service") => service_defaults(obj, alloc),
+        ("", "Service") => service_defaults(obj),
         ("", "ServiceAccount") | ("", "ConfigMap") => {}
         ("apps", "Deployment") => {
             let spec = obj_at(obj, &["spec"]);
@@ -285,7 +428,9 @@ fn merge_string_data(obj: &mut Map<String, Value>) {
     }
 }
 
-fn service_defaults(obj: &mut Map<String, Value>, alloc: &Allocators) {
+/// Service defaults; addresses and ports are assigned later, by
+/// [`Allocators::allocate_service`], once the object is valid and really stored.
+fn service_defaults(obj: &mut Map<String, Value>) {
     let spec = obj_at(obj, &["spec"]);
     default(spec, "type", json!("ClusterIP"));
     let ty = spec
@@ -296,18 +441,6 @@ fn service_defaults(obj: &mut Map<String, Value>, alloc: &Allocators) {
     default(spec, "sessionAffinity", json!("None"));
     if ty != "ExternalName" {
         default(spec, "internalTrafficPolicy", json!("Cluster"));
-        let ip = match spec.get("clusterIP").and_then(Value::as_str) {
-            Some(ip) if !ip.is_empty() => Some(ip.to_owned()),
-            _ => alloc.cluster_ip(),
-        };
-        if let Some(ip) = ip {
-            spec.insert("clusterIP".into(), json!(ip));
-            default(spec, "clusterIPs", json!([ip]));
-            if ip != "None" {
-                default(spec, "ipFamilies", json!(["IPv4"]));
-                default(spec, "ipFamilyPolicy", json!("SingleStack"));
-            }
-        }
     }
     if matches!(ty.as_str(), "NodePort" | "LoadBalancer") {
         default(spec, "externalTrafficPolicy", json!("Cluster"));
@@ -317,13 +450,6 @@ fn service_defaults(obj: &mut Map<String, Value>, alloc: &Allocators) {
             default(p, "protocol", json!("TCP"));
             if let Some(port) = p.get("port").cloned() {
                 default(p, "targetPort", port);
-            }
-            if matches!(ty.as_str(), "NodePort" | "LoadBalancer")
-                && p.get("nodePort")
-                    .is_none_or(|v| v.as_u64().unwrap_or(0) == 0)
-                && let Some(n) = alloc.node_port()
-            {
-                p.insert("nodePort".into(), json!(n));
             }
         }
     }
@@ -423,21 +549,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn services_get_addresses_and_port_defaults() {
+    fn services_get_addresses_and_ports_once_allocated() {
         let alloc = Allocators::new();
         let mut svc = json!({"spec": {"ports": [{"port": 80}], "type": "NodePort"}});
-        service_defaults(svc.as_object_mut().expect("object"), &alloc);
-        assert_eq!(svc["spec"]["clusterIP"], "10.96.0.2");
-        assert_eq!(svc["spec"]["clusterIPs"], json!(["10.96.0.2"]));
+        service_defaults(svc.as_object_mut().expect("object"));
         assert_eq!(svc["spec"]["ports"][0]["targetPort"], 80);
         assert_eq!(svc["spec"]["ports"][0]["protocol"], "TCP");
+        assert!(
+            svc["spec"].get("clusterIP").is_none(),
+            "defaults assign no address"
+        );
+        alloc
+            .allocate_service(svc.as_object_mut().expect("object"))
+            .expect("allocated");
+        assert_eq!(svc["spec"]["clusterIP"], "10.96.0.2");
+        assert_eq!(svc["spec"]["clusterIPs"], json!(["10.96.0.2"]));
         assert_eq!(svc["spec"]["ports"][0]["nodePort"], 30000);
         let mut headless = json!({"spec": {"clusterIP": "None"}});
-        service_defaults(headless.as_object_mut().expect("object"), &alloc);
+        alloc
+            .allocate_service(headless.as_object_mut().expect("object"))
+            .expect("headless");
         assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
+        // Taken and out-of-range values are refused, and nothing stays reserved.
+        let mut dup = json!({"spec": {"clusterIP": "10.96.0.2", "type": "NodePort", "ports": [{"port": 1, "nodePort": 30000}]}});
+        let errs = alloc
+            .allocate_service(dup.as_object_mut().expect("object"))
+            .expect_err("taken");
+        assert_eq!(errs.len(), 2);
+        let mut outside = json!({"spec": {"clusterIP": "192.168.0.1"}});
+        assert!(
+            alloc
+                .allocate_service(outside.as_object_mut().expect("object"))
+                .is_err()
+        );
+        // Released addresses are handed out again.
+        alloc.release_service(&svc);
         let mut next = json!({"spec": {}});
-        service_defaults(next.as_object_mut().expect("object"), &alloc);
-        assert_eq!(next["spec"]["clusterIP"], "10.96.0.3");
+        alloc
+            .allocate_service(next.as_object_mut().expect("object"))
+            .expect("allocated");
+        assert_eq!(next["spec"]["clusterIP"], "10.96.0.2");
     }
 
     #[test]

@@ -658,3 +658,203 @@ async fn hpa_served_at_v1_and_v2() {
     assert_eq!(back.body["apiVersion"], "autoscaling/v1");
     assert_eq!(back.body["spec"]["targetCPUUtilizationPercentage"], 70);
 }
+
+/// A JSON patch that replaces metadata with a stale resourceVersion is a 409, not an
+/// endless retry.
+#[tokio::test]
+async fn patch_replacing_metadata_with_a_stale_version_conflicts() {
+    let h = start().await;
+    h.client.configmap("default", "m", &[]).await;
+    let patch = json!([{"op": "replace", "path": "/metadata", "value": {"name": "m", "namespace": "default", "resourceVersion": "1"}}]);
+    h.client
+        .patch(&format!("{CM}/m"), "application/json-patch+json", &patch)
+        .await
+        .expect_status(409, "Conflict");
+}
+
+/// A UID in an update body is a precondition: a mismatch is 409.
+#[tokio::test]
+async fn update_with_another_uid_conflicts() {
+    let h = start().await;
+    let cm = h.client.configmap("default", "uid", &[]).await;
+    let mut body = cm.body.clone();
+    body["metadata"]["uid"] = json!("00000000-0000-0000-0000-000000000000");
+    let r = h
+        .client
+        .put(&format!("{CM}/uid"), &body)
+        .await
+        .expect_status(409, "Conflict");
+    assert!(
+        r.message()
+            .contains("Precondition failed: UID in precondition"),
+        "{}",
+        r.message()
+    );
+}
+
+/// PUT of a missing object that may be created by PUT creates it even if the body
+/// carries a resourceVersion.
+#[tokio::test]
+async fn put_create_ignores_a_resource_version() {
+    let h = start().await;
+    h.client
+        .put(
+            "/apis/coordination.k8s.io/v1/namespaces/default/leases/new",
+            &json!({"metadata": {"name": "new", "resourceVersion": "12345"}, "spec": {}}),
+        )
+        .await
+        .expect(201);
+}
+
+/// A delete answers with the object at the delete's resourceVersion.
+#[tokio::test]
+async fn delete_answers_at_the_delete_revision() {
+    let h = start().await;
+    let pod =
+        json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}});
+    let created = h
+        .client
+        .post("/api/v1/namespaces/default/pods", &pod)
+        .await
+        .expect(201);
+    let deleted = h
+        .client
+        .delete("/api/v1/namespaces/default/pods/p")
+        .await
+        .expect(200);
+    assert!(
+        deleted.rv() > created.rv(),
+        "the deleted object carries the delete's revision"
+    );
+    let after = h
+        .client
+        .get("/api/v1/namespaces/default/pods")
+        .await
+        .expect(200);
+    assert_eq!(after.rv(), deleted.rv());
+}
+
+/// A huge grace period is accepted (the deadline saturates) instead of panicking.
+#[tokio::test]
+async fn huge_grace_periods_do_not_panic() {
+    let h = start().await;
+    h.client
+        .post("/api/v1/nodes", &json!({"metadata": {"name": "n1"}}))
+        .await
+        .expect(201);
+    let pod = json!({"metadata": {"name": "g"}, "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "x"}]}});
+    h.client
+        .post("/api/v1/namespaces/default/pods", &pod)
+        .await
+        .expect(201);
+    let r = h
+        .client
+        .delete("/api/v1/namespaces/default/pods/g?gracePeriodSeconds=9223372036854775807")
+        .await
+        .expect(200);
+    assert!(r.body["metadata"]["deletionTimestamp"].is_string());
+}
+
+/// Names with characters clients percent-encode are found.
+#[tokio::test]
+async fn percent_encoded_names_resolve() {
+    let h = start().await;
+    h.client
+        .post(
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+            &json!({"metadata": {"name": "system:thing"}}),
+        )
+        .await
+        .expect(201);
+    let r = h
+        .client
+        .get("/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Athing")
+        .await
+        .expect(200);
+    assert_eq!(r.body["metadata"]["name"], "system:thing");
+}
+
+/// Service addresses: a taken cluster IP is 422; a deleted service gives its address
+/// back; a dry run keeps none.
+#[tokio::test]
+async fn service_addresses_are_allocated_and_released() {
+    let h = start().await;
+    let svc = |name: &str, ip: Option<&str>| {
+        let mut s = json!({"metadata": {"name": name}, "spec": {"ports": [{"port": 80}]}});
+        if let Some(ip) = ip {
+            s["spec"]["clusterIP"] = json!(ip);
+        }
+        s
+    };
+    let path = "/api/v1/namespaces/default/services";
+    h.client
+        .post(
+            &format!("{path}?dryRun=All"),
+            &svc("dry", Some("10.96.0.50")),
+        )
+        .await
+        .expect(201);
+    h.client
+        .post(path, &svc("a", Some("10.96.0.50")))
+        .await
+        .expect(201);
+    let r = h
+        .client
+        .post(path, &svc("b", Some("10.96.0.50")))
+        .await
+        .expect_status(422, "Invalid");
+    assert!(
+        r.message().contains("provided IP is already allocated"),
+        "{}",
+        r.message()
+    );
+    h.client
+        .post(path, &svc("c", Some("192.168.1.1")))
+        .await
+        .expect_status(422, "Invalid");
+    h.client.delete(&format!("{path}/a")).await.expect(200);
+    h.client
+        .post(path, &svc("b", Some("10.96.0.50")))
+        .await
+        .expect(201);
+}
+
+/// A dry-run Binding does not bind.
+#[tokio::test]
+async fn dry_run_binding_does_not_bind() {
+    let h = start().await;
+    let pod =
+        json!({"metadata": {"name": "b"}, "spec": {"containers": [{"name": "c", "image": "x"}]}});
+    h.client
+        .post("/api/v1/namespaces/default/pods", &pod)
+        .await
+        .expect(201);
+    let binding = json!({"metadata": {"name": "b"}, "target": {"kind": "Node", "name": "n1"}});
+    h.client
+        .post("/api/v1/namespaces/default/bindings?dryRun=All", &binding)
+        .await
+        .expect(201);
+    let p = h
+        .client
+        .get("/api/v1/namespaces/default/pods/b")
+        .await
+        .expect(200);
+    assert!(
+        p.body["spec"].get("nodeName").is_none(),
+        "dry run left the pod unbound"
+    );
+    h.client
+        .post("/api/v1/namespaces/default/bindings", &binding)
+        .await
+        .expect(201);
+    let p = h
+        .client
+        .get("/api/v1/namespaces/default/pods/b")
+        .await
+        .expect(200);
+    assert_eq!(p.body["spec"]["nodeName"], "n1");
+    h.client
+        .post("/api/v1/namespaces/default/bindings", &binding)
+        .await
+        .expect_status(409, "Conflict");
+}

@@ -170,3 +170,32 @@ async fn namespace_verbs() {
         .await
         .expect_status(405, "MethodNotAllowed");
 }
+
+/// A create right after the namespace's delete is refused (403, or 404 once the
+/// namespace is gone), never slipped in before the cache sees the deletion.
+#[tokio::test]
+async fn create_right_after_namespace_delete_is_forbidden() {
+    let h = start().await;
+    for i in 0..20 {
+        let ns = format!("race-{i}");
+        h.client.namespace(&ns).await;
+        h.client
+            .delete(&format!("/api/v1/namespaces/{ns}"))
+            .await
+            .expect(200);
+        let r = h
+            .client
+            .post(
+                &format!("/api/v1/namespaces/{ns}/configmaps"),
+                &json!({"metadata": {"name": "x"}}),
+            )
+            .await;
+        // Terminating (403) or already removed by the controller (404); never created.
+        assert!(
+            (r.code == 403 && r.body["reason"] == "Forbidden")
+                || (r.code == 404 && r.body["reason"] == "NotFound"),
+            "create in a deleted namespace: {}",
+            r.text
+        );
+    }
+}

@@ -346,3 +346,68 @@ async fn watches_never_skip_repeat_or_reorder_across_restarts() {
         watch_check::resumable(&resumed, &events, from, end_rv).unwrap_or_else(|v| panic!("{v}"));
     }
 }
+
+/// sendInitialEvents=false: only changes, no initial state.
+#[tokio::test]
+async fn send_initial_events_false_sends_only_changes() {
+    let h = start().await;
+    h.client.configmap("default", "old", &[]).await;
+    let mut w = h
+        .client
+        .watch(&format!(
+            "{CM}?watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan"
+        ))
+        .await;
+    let new = h.client.configmap("default", "new", &[]).await;
+    assert_eq!(
+        summary(&w.next_change().await),
+        ("ADDED".into(), "new".into(), new.rv())
+    );
+}
+
+/// A watch from a resourceVersion the server has not reached yet opens and delivers
+/// what comes after it.
+#[tokio::test]
+async fn watch_from_a_future_revision_waits_for_it() {
+    let h = start().await;
+    let cm = h.client.configmap("default", "a", &[]).await;
+    let mut w = h
+        .client
+        .watch(&format!("{CM}?watch=true&resourceVersion={}", cm.rv() + 1))
+        .await;
+    h.client.configmap("default", "b", &[]).await; // takes rv+1: not delivered
+    let c = h.client.configmap("default", "c", &[]).await;
+    assert_eq!(
+        summary(&w.next_change().await),
+        ("ADDED".into(), "c".into(), c.rv())
+    );
+}
+
+/// Metadata-only watches get PartialObjectMetadata events.
+#[tokio::test]
+async fn metadata_only_watch() {
+    let h = start().await;
+    h.client.configmap("default", "m", &[("k", "v")]).await;
+    let resp = h
+        .client
+        .http
+        .get(h.client.url(&format!("{CM}?watch=true")))
+        .header(
+            "accept",
+            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+        )
+        .send()
+        .await
+        .expect("watch");
+    assert_eq!(resp.status(), 200);
+    let mut body = Vec::new();
+    let mut resp = resp;
+    while !body.contains(&b'\n') {
+        body.extend_from_slice(&resp.chunk().await.expect("chunk").expect("data"));
+    }
+    let line = body.split(|b| *b == b'\n').next().expect("line");
+    let ev: Value = serde_json::from_slice(line).expect("json");
+    assert_eq!(ev["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(ev["object"]["metadata"]["name"], "m");
+    assert!(ev["object"].get("data").is_none());
+}
