@@ -22,4 +22,5 @@
 //! | `watch.Event` | [`core::WatchEvent`] |
 //! | `metav1.ListOptions`, `metav1.DeleteOptions` | [`core::ListOptions`], [`core::DeleteOptions`] |
 
+pub mod config;
 pub mod core;

@@ -20,6 +20,20 @@ pub enum Error {
     /// A selector string could not be parsed.
     #[error("invalid selector")]
     Selector(#[source] ParseSelectorError),
+    /// The configuration is unusable (kubeconfig, certificates, credentials).
+    #[error("invalid client configuration")]
+    Config(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request did not reach the server or the response did not come back.
+    #[error("request failed")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The server answered with a failure that is not a `Status` (its code and body).
+    #[error("the server answered {code}: {body}")]
+    Http {
+        /// The HTTP status code.
+        code: u16,
+        /// The response body (truncated).
+        body: String,
+    },
 }
 
 impl Error {
@@ -78,6 +92,12 @@ impl Error {
     /// 400 BadRequest.
     pub fn is_bad_request(&self) -> bool {
         self.status_is(Status::is_bad_request)
+    }
+
+    /// 401 Unauthorized.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status_is(|s| s.effective_reason() == crate::core::StatusReason::Unauthorized)
+            || matches!(self, Error::Http { code: 401, .. })
     }
 }
 
