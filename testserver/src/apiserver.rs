@@ -64,6 +64,8 @@ pub(crate) struct ApiServer {
     /// rather than from a cache that may not have caught up). Entries go when the
     /// namespace is removed.
     pub(crate) terminating_namespaces: parking_lot::Mutex<std::collections::HashSet<String>>,
+    /// Bumped to end every open watch (fault injection).
+    pub(crate) watch_epoch: tokio::sync::watch::Sender<u64>,
 }
 
 impl ApiServer {
@@ -89,6 +91,7 @@ impl ApiServer {
             openapi: std::sync::OnceLock::new(),
             faults: Default::default(),
             terminating_namespaces: Default::default(),
+            watch_epoch: tokio::sync::watch::Sender::new(0),
         });
         crate::controllers::bootstrap(&server).await?;
         crate::controllers::start(&server);
@@ -102,6 +105,11 @@ impl ApiServer {
         self.openapi.get_or_init(|| {
             crate::apis::openapi::OpenApi::build(&self.registry, crate::schema::builtin::schema())
         })
+    }
+
+    /// Ends every open watch.
+    pub(crate) fn close_watches(&self) {
+        self.watch_epoch.send_modify(|e| *e += 1);
     }
 
     /// Compacts storage at the current revision and forgets every cache's history.

@@ -34,6 +34,7 @@ mod handlers;
 mod harness;
 mod object;
 pub mod options;
+mod patch;
 mod pipeline;
 mod protobuf;
 mod registry;
@@ -44,7 +45,7 @@ pub mod storage;
 pub mod tls;
 
 pub use config::Config;
-pub use harness::{TestServer, TestServerBuilder, watch_check};
+pub use harness::{Fault, TestServer, TestServerBuilder, watch_check};
 pub use server::{ServeError, run};
 
 /// Renders an admin kubeconfig for a server at `server_url` (YAML).

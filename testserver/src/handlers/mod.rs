@@ -58,6 +58,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The schema of the endpoint's kind, if it has one (built-in kinds do).
+    pub(crate) fn schema(&self) -> Option<crate::schema::Cursor<'static>> {
+        let gvk = &self.res.gvk;
+        crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
+    }
+
     /// Adds a `Warning` header to the response.
     pub(crate) fn warn(&self, text: String) {
         self.warnings.lock().push(text);

@@ -156,7 +156,8 @@ pub(super) async fn patch(ctx: &Ctx<'_>, body: hyper::body::Incoming) -> ApiResu
     };
     let mut doc = scale_of(&cur.obj);
     let current_rv = doc["metadata"]["resourceVersion"].clone();
-    patch.apply(&mut doc)?;
+    let scale_schema = crate::schema::builtin::schema().root("autoscaling", "v1", "Scale");
+    patch.apply(&mut doc, scale_schema)?;
     let Value::Object(mut scale) = doc else {
         return Err(Status::bad_request("the patched Scale is not an object").into());
     };

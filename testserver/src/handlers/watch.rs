@@ -256,6 +256,7 @@ pub(super) async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
         bookmarks: opts.allow_watch_bookmarks,
         bookmark_interval: ctx.server.config.bookmark_interval,
         shutdown: ctx.server.shutdown.clone(),
+        epoch: ctx.server.watch_epoch.subscribe(),
     };
     let span =
         tracing::debug_span!("watch", resource = %ctx.res.plural, namespace = %ctx.namespace);
@@ -291,6 +292,8 @@ struct WatchTask {
     bookmarks: bool,
     bookmark_interval: Duration,
     shutdown: tokio_util::sync::CancellationToken,
+    /// Changes when a test closes every watch.
+    epoch: tokio::sync::watch::Receiver<u64>,
 }
 
 /// The watch is over (client gone, or an error event was sent).
@@ -410,6 +413,7 @@ impl WatchTask {
                 }
                 () = self.tx.closed() => return Err(Done),
                 () = self.shutdown.cancelled() => return Err(Done),
+                _ = self.epoch.changed() => return Err(Done),
             }
         }
     }

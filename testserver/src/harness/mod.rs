@@ -5,5 +5,6 @@ mod kubeconfig;
 mod test_server;
 pub mod watch_check;
 
+pub use faults::Fault;
 pub(crate) use kubeconfig::render as render_kubeconfig;
 pub use test_server::{TestServer, TestServerBuilder};

@@ -180,7 +180,45 @@ impl TestServer {
     /// handler (fault injection). The server answers such requests with a 500 `Status`
     /// and keeps serving everything else.
     pub fn inject_handler_panic(&self, path_prefix: &str) {
-        self.api.faults.panic_on(path_prefix);
+        self.api.faults.arm(
+            super::faults::Fault::panic()
+                .path_prefix(path_prefix)
+                .times(usize::MAX),
+        );
+    }
+
+    /// Arms a fault: the next matching requests fail, wait, warn or lose their answer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
+    /// use kubeforge_client::core::Status;
+    /// use kubeforge_testserver::{Fault, TestServer};
+    ///
+    /// let server = TestServer::start().await?;
+    /// server.inject(Fault::fail(Status::too_many_requests("slow down", 2)).verb("list").resource("pods"));
+    /// let url = format!("{}/api/v1/pods", server.base_url());
+    /// let first = reqwest::get(&url).await?;
+    /// assert_eq!(first.status(), 429);
+    /// assert_eq!(first.headers()["retry-after"], "2");
+    /// assert_eq!(reqwest::get(&url).await?.status(), 200);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn inject(&self, fault: super::faults::Fault) {
+        self.api.faults.arm(fault);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        self.api.faults.clear();
+    }
+
+    /// Ends every open watch now (clients see their streams close cleanly and must
+    /// re-watch, as after an apiserver restart or a network blip).
+    pub fn close_watches(&self) {
+        self.api.close_watches();
     }
 }
 

@@ -59,7 +59,6 @@ pub(crate) async fn handle(server: Arc<ApiServer>, req: Request<Incoming>) -> re
 
 async fn route(server: Arc<ApiServer>, req: Request<Incoming>) -> respond::Response {
     let (parts, body) = req.into_parts();
-    server.faults.maybe_panic(parts.uri.path());
     let info = match RequestInfo::parse(
         &parts.method,
         parts.uri.path(),
@@ -68,9 +67,25 @@ async fn route(server: Arc<ApiServer>, req: Request<Incoming>) -> respond::Respo
         Ok(info) => info,
         Err(_) => return respond::not_found(),
     };
-    if info.is_resource_request {
+    // Faults a test armed (none in normal operation: one uncontended lock).
+    let effects = server.faults.take(&info);
+    if effects.panic {
+        panic!("fault injected: handler panic for {}", info.path);
+    }
+    if let Some(delay) = effects.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(status) = &effects.fail {
+        return respond::with_warnings(respond::status(status), &effects.warnings);
+    }
+    let resp = if info.is_resource_request {
         handlers::resource(&server, &info, &parts, body).await
     } else {
         crate::apis::serve(&server, &info, &parts).await
-    }
+    };
+    let resp = match &effects.fail_after_commit {
+        Some(status) => respond::status(status),
+        None => resp,
+    };
+    respond::with_warnings(resp, &effects.warnings)
 }

@@ -336,7 +336,7 @@ async fn patch_types() {
         .await
         .expect(200);
     assert_eq!(j.body["data"], json!({"b": "2", "c": "3"}));
-    let r = h
+    let s = h
         .client
         .patch(
             &path,
@@ -344,10 +344,17 @@ async fn patch_types() {
             &json!({"data": {"x": "1"}}),
         )
         .await
+        .expect(200);
+    assert_eq!(s.body["data"], json!({"b": "2", "c": "3", "x": "1"}));
+    let r = h
+        .client
+        .patch(&path, "application/vnd.unknown-patch+json", &json!({}))
+        .await
         .expect_status(415, "UnsupportedMediaType");
     assert!(
-        r.message()
-            .contains("application/json-patch+json, application/merge-patch+json"),
+        r.message().contains(
+            "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+        ),
         "{}",
         r.message()
     );

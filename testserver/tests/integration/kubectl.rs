@@ -489,3 +489,129 @@ async fn kubectl_server_dry_run() {
         .ok()
         .stdout_is("configmap/real");
 }
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1
+        env:
+        - {name: A, value: \"1\"}
+        - {name: B, value: \"2\"}
+      - name: sidecar
+        image: busybox:1
+";
+
+/// patch --type=strategic merges containers by name: the untouched container stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_strategic_patch_merges_lists_by_key() {
+    let (_server, k) = tls_server().await;
+    run_stdin(&k, &["create", "-f", "-"], DEPLOYMENT).await.ok();
+    run(
+        &k,
+        &[
+            "patch",
+            "deployment",
+            "web",
+            "--type=strategic",
+            "-p",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"nginx:2","env":[{"name":"B","$patch":"delete"}]}]}}}}"#,
+        ],
+    )
+    .await
+    .ok()
+    .stdout_is("deployment.apps/web patched");
+    run(
+        &k,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={range .spec.template.spec.containers[*]}{.name}={.image}[{range .env[*]}{.name}{end}] {end}",
+        ],
+    )
+    .await
+    .ok()
+    .stdout_is("app=nginx:2[A] sidecar=busybox:1[]");
+}
+
+/// Client-side apply twice: the second apply computes a strategic three-way patch
+/// from the last-applied annotation, so a container dropped from the manifest goes
+/// and one the manifest never owned (added by patch) stays; diff shows the change
+/// before it is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_twice_removes_what_the_manifest_dropped() {
+    let (_server, k) = tls_server().await;
+    run_stdin(&k, &["apply", "-f", "-"], DEPLOYMENT)
+        .await
+        .ok()
+        .stdout_is("deployment.apps/web created");
+    run(
+        &k,
+        &[
+            "patch",
+            "deployment",
+            "web",
+            "--type=strategic",
+            "-p",
+            r#"{"metadata":{"labels":{"owner":"someone-else"}}}"#,
+        ],
+    )
+    .await
+    .ok();
+    let second = DEPLOYMENT
+        .replace("      - name: sidecar\n        image: busybox:1\n", "")
+        .replace("image: nginx:1", "image: nginx:3");
+    let diff = run_stdin(&k, &["diff", "-f", "-"], &second).await;
+    // kubectl diff exits 1 when it found differences.
+    assert_eq!(diff.code, 1, "diff: {}\n{}", diff.stdout, diff.stderr);
+    assert!(
+        diff.stdout.contains("-        image: nginx:1"),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout.contains("+        image: nginx:3"),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout.contains("-        name: sidecar"),
+        "{}",
+        diff.stdout
+    );
+    run_stdin(&k, &["apply", "-f", "-"], &second)
+        .await
+        .ok()
+        .stdout_is("deployment.apps/web configured");
+    run(
+        &k,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[*].name}/{.spec.template.spec.containers[0].image}/{.metadata.labels.owner}",
+        ],
+    )
+    .await
+    .ok()
+    .stdout_is("app/nginx:3/someone-else");
+    run_stdin(&k, &["apply", "-f", "-"], &second)
+        .await
+        .ok()
+        .stdout_is("deployment.apps/web unchanged");
+    let same = run_stdin(&k, &["diff", "-f", "-"], &second).await;
+    assert_eq!(same.code, 0, "diff: {}\n{}", same.stdout, same.stderr);
+}

@@ -10,6 +10,8 @@ mod bad_input;
 mod crud;
 /// Discovery (legacy and aggregated), /version, health, GET /, OpenAPI, tables.
 mod discovery;
+/// Fault injection: failures, delays, lost answers, warnings, closed watches.
+mod faults;
 /// fieldValidation: unknown and duplicate fields.
 mod fields;
 /// kubectl against the server, over TLS.

@@ -29,10 +29,19 @@
 //!
 //! Upstream keeps three relative orders, in this precedence: `$setElementOrder`, the
 //! patch list, the live list. Items the patch (or `$setElementOrder`) names come in the
-//! patch's order; items only the server has keep theirs and slot in before the first
-//! patch item that the live list had after them. A patch item the live list lacks
-//! therefore lands *before* the server-only items that follow its neighbours — adding
-//! container `b` to `[a]` by `kubectl patch` gives `[b, a]`, as kube-apiserver does.
+//! patch's order, items only the server has in the live order, and the two are
+//! interleaved greedily: the next server-only item goes first only when the live list
+//! had it before the next patch item. A patch item the live list lacks therefore goes
+//! ahead of the server-only items still waiting — adding container `b` to `[a]` by
+//! `kubectl patch` gives `[b, a]`, as kube-apiserver does — while `kubectl apply`'s
+//! `$setElementOrder` puts it where the configuration has it.
+//!
+//! An empty patch list (`containers: []`) merges nothing into a merge list: it does not
+//! clear it, upstream or here.
+//!
+//! A patch value for a key the original lacks is taken whole, minus null members and
+//! minus every object holding `$patch` — so `{"nodeSelector": {"$patch": "replace", ..}}`
+//! adds nothing when the object has no `nodeSelector`, as upstream.
 //!
 //! # What the result holds
 //!

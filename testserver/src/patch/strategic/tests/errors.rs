@@ -300,6 +300,27 @@ fn nesting_past_the_limit_is_rejected_not_overflowed() {
 }
 
 #[test]
+fn nesting_at_the_limit_merges_within_a_test_threads_stack() {
+    // Merge lists inside merge lists, each level an object and a list, up to the limit:
+    // the deepest recursion the merge does, on a 2 MiB test thread in a debug build.
+    let (schema, root) = merge_item_schema();
+    let nest = |leaf: Value| {
+        let mut v = leaf;
+        for _ in 0..(super::super::MAX_DEPTH / 2 - 1) {
+            v = json!({"name": "a", "mergingList": [v]});
+        }
+        v
+    };
+    let original = nest(json!({"name": "a", "value": "old"}));
+    let patch = nest(json!({"name": "a", "value": "new"}));
+    let want = nest(json!({"name": "a", "value": "new"}));
+    assert_eq!(
+        apply(schema.cursor(root), &original, &patch).ok(),
+        Some(want)
+    );
+}
+
+#[test]
 fn unknown_dollar_keys_are_kept_for_the_decoder_to_judge() {
     // Upstream's merge keeps them; field validation then rejects (Strict), warns (Warn)
     // or drops (Ignore) them as unknown fields.

@@ -271,6 +271,31 @@ fn kubectl_patch_rows() -> Vec<Row> {
                 ])),
             )])),
         ),
+        // As upstream: a map the original lacks is taken whole minus directive objects,
+        // so `$patch: replace` there adds nothing.
+        (
+            "patch replaces an absent nodeSelector",
+            live(),
+            pod_spec(json!({"nodeSelector": {"$patch": "replace", "disk": "ssd"}})),
+            Ok(live()),
+        ),
+        // An empty list merges nothing into a merge list: the containers stay.
+        (
+            "patch with an empty container list",
+            live(),
+            pod_spec(json!({"containers": []})),
+            Ok(live()),
+        ),
+        // An empty list replaces a list without merge strategy.
+        (
+            "patch with an empty toleration list",
+            live(),
+            pod_spec(json!({"tolerations": []})),
+            Ok(live_with(&[(
+                "/spec/template/spec/tolerations",
+                Some(json!([])),
+            )])),
+        ),
         // Status conditions merge by type (`kubectl patch --subresource=status`).
         (
             "patch updates a status condition",
