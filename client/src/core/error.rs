@@ -34,6 +34,16 @@ pub enum Error {
         /// The response body (truncated).
         body: String,
     },
+    /// The request did not complete within the client's timeout.
+    #[error("the request timed out")]
+    Timeout(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Discovery knows no resource for what was asked (a kind, a resource name, a
+    /// short name or a category), even after refreshing.
+    #[error("no resource on the server matches {0:?}")]
+    NoMatch(String),
+    /// A request could not be built (an invalid name, header or body).
+    #[error("invalid request")]
+    Request(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
@@ -45,8 +55,29 @@ impl Error {
         }
     }
 
+    /// The HTTP status code of the server's answer, when there was one (from the
+    /// `Status`, or from a non-`Status` error body).
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Error::Api(s) if s.code != 0 => Some(s.code),
+            Error::Http { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Reads the `Status` when there is one; otherwise synthesizes what the code
+    /// alone says (a proxy's bare `404` still reads as not found), as apimachinery
+    /// does for responses it cannot decode.
     fn status_is(&self, f: impl Fn(&Status) -> bool) -> bool {
-        self.status().is_some_and(f)
+        match self {
+            Error::Api(s) => f(s),
+            Error::Http { code, .. } => f(&Status::failure(
+                *code,
+                crate::core::StatusReason::Unknown,
+                String::new(),
+            )),
+            _ => false,
+        }
     }
 
     /// 404 NotFound.
@@ -79,9 +110,10 @@ impl Error {
         self.status_is(Status::is_too_many_requests)
     }
 
-    /// 504 Timeout or 500 ServerTimeout.
+    /// 504 Timeout or 500 ServerTimeout from the server, or the client's own request
+    /// timeout.
     pub fn is_timeout(&self) -> bool {
-        self.status_is(Status::is_timeout)
+        matches!(self, Error::Timeout(_)) || self.status_is(Status::is_timeout)
     }
 
     /// 403 Forbidden.
@@ -97,7 +129,22 @@ impl Error {
     /// 401 Unauthorized.
     pub fn is_unauthorized(&self) -> bool {
         self.status_is(|s| s.effective_reason() == crate::core::StatusReason::Unauthorized)
-            || matches!(self, Error::Http { code: 401, .. })
+    }
+
+    /// 503 ServiceUnavailable.
+    pub fn is_service_unavailable(&self) -> bool {
+        self.status_is(|s| s.effective_reason() == crate::core::StatusReason::ServiceUnavailable)
+    }
+
+    /// Discovery found no resource for a kind or name ([`Error::NoMatch`]).
+    pub fn is_no_match(&self) -> bool {
+        matches!(self, Error::NoMatch(_))
+    }
+
+    /// The failure was in getting the request to the server or the answer back
+    /// (connection refused or reset, TLS, DNS), not an answer of the server.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport(_))
     }
 }
 
@@ -127,5 +174,35 @@ mod tests {
         let err = Error::Decode(serde_json::from_str::<u8>("x").expect_err("bad json"));
         assert!(!err.is_not_found());
         assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn a_bare_http_code_still_answers_the_predicates() {
+        type Predicate = fn(&Error) -> bool;
+        let cases: &[(u16, Predicate)] = &[
+            (404, Error::is_not_found),
+            (401, Error::is_unauthorized),
+            (403, Error::is_forbidden),
+            (410, Error::is_gone),
+            (429, Error::is_too_many_requests),
+            (503, Error::is_service_unavailable),
+            (504, Error::is_timeout),
+            (422, Error::is_invalid),
+        ];
+        for (code, predicate) in cases {
+            let err = Error::Http {
+                code: *code,
+                body: "<html>".into(),
+            };
+            assert!(predicate(&err), "{code}");
+            assert_eq!(err.code(), Some(*code));
+        }
+        // AlreadyExists needs the reason: a bare 409 is a conflict
+        let conflict = Error::Http {
+            code: 409,
+            body: String::new(),
+        };
+        assert!(conflict.is_conflict());
+        assert!(!conflict.is_already_exists());
     }
 }

@@ -1,0 +1,208 @@
+//! The transport against the test server's fault injection: throttling, retries,
+//! warnings, timeouts and errors.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kubeforge_client::api::Api;
+use kubeforge_client::core::{CreateOptions, FieldValidation, ListOptions, Status};
+use kubeforge_client::transport::{RateLimit, RetryPolicy, Warning};
+use kubeforge_testserver::Fault;
+use parking_lot::Mutex;
+
+use crate::support::{self, configmap};
+
+/// With 4 QPS and a burst of 1, nine requests cannot finish before two seconds
+/// have passed (on tokio's paused clock, so the test takes no real time and asserts
+/// nothing about the machine's speed).
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_tiny_rate_limit_spaces_requests_out() {
+    let server = support::server().await;
+    let client = support::builder(&server)
+        .rate_limit(RateLimit::new(4.0, 1))
+        .build()
+        .expect("client");
+    let api = Api::<ConfigMap>::namespaced(client, "default");
+    let started = tokio::time::Instant::now();
+    let opts = ListOptions::default();
+    let calls = (0..9).map(|_| api.list(&opts));
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(2),
+        "9 requests at 4/s after a burst of 1 need 2 s of tokio time, took {elapsed:?}"
+    );
+}
+
+/// A 429 with `Retry-After` is retried after the wait and the call succeeds; with
+/// retries off the caller sees `is_too_many_requests`.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_429_with_retry_after_is_retried() {
+    let server = support::server().await;
+    let api = Api::<ConfigMap>::namespaced(support::client(&server), "default");
+    server.inject(
+        Fault::fail(Status::too_many_requests("slow down", 2))
+            .verb("list")
+            .resource("configmaps"),
+    );
+    let started = tokio::time::Instant::now();
+    api.list(&ListOptions::default()).await.expect("retried");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After honoured"
+    );
+
+    let no_retry = Api::<ConfigMap>::namespaced(
+        support::builder(&server)
+            .retry(RetryPolicy::none())
+            .build()
+            .expect("client"),
+        "default",
+    );
+    server.inject(Fault::fail(Status::too_many_requests("slow down", 1)).verb("list"));
+    let err = no_retry
+        .list(&ListOptions::default())
+        .await
+        .expect_err("429");
+    assert!(err.is_too_many_requests(), "{err}");
+    assert_eq!(err.status().and_then(Status::retry_after_seconds), Some(1));
+}
+
+/// Two 503s then success: a read is retried with backoff until it succeeds.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_read_retries_through_503s() {
+    let server = support::server().await;
+    let api = Api::<ConfigMap>::namespaced(support::client(&server), "default");
+    server.inject(
+        Fault::fail(Status::service_unavailable("restarting"))
+            .verb("get")
+            .times(2),
+    );
+    api.create(&CreateOptions::default(), &configmap("r", "k", "v"))
+        .await
+        .expect("create");
+    let got = api.get("r").await.expect("third attempt succeeds");
+    assert_eq!(got.metadata.name.as_deref(), Some("r"));
+}
+
+/// A create answered 503 is not sent again (it may have been processed), so the
+/// caller sees the 503 and decides.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_create_answered_503_is_not_retried() {
+    let server = support::server().await;
+    let api = Api::<ConfigMap>::namespaced(support::client(&server), "default");
+    server.inject(Fault::fail(Status::service_unavailable("restarting")).verb("create"));
+    let err = api
+        .create(&CreateOptions::default(), &configmap("once", "k", "v"))
+        .await
+        .expect_err("not retried");
+    assert!(err.is_service_unavailable(), "{err}");
+    assert!(api.get_opt("once").await.expect("get_opt").is_none());
+}
+
+/// Warning headers reach a custom handler, those of fault injection and those the
+/// server sends for dropped unknown fields alike.
+#[tokio::test]
+async fn warnings_reach_the_handler() {
+    let server = support::server().await;
+    let seen: Arc<Mutex<Vec<Warning>>> = Arc::default();
+    let sink = seen.clone();
+    let client = support::builder(&server)
+        .warning_handler(move |w: &Warning| sink.lock().push(w.clone()))
+        .build()
+        .expect("client");
+    server.inject(Fault::warn("this API is going away").verb("list"));
+    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
+    api.list(&ListOptions::default()).await.expect("list");
+
+    let raw = Api::<kubeforge_client::api::DynamicObject>::namespaced_with(
+        client,
+        "default",
+        &kubeforge_client::api::api_resource::<ConfigMap>(),
+    );
+    let obj = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w"}, "bogus": true,
+    }))
+    .expect("decode");
+    raw.create(
+        &CreateOptions::default().field_validation(FieldValidation::Warn),
+        &obj,
+    )
+    .await
+    .expect("create with a warning");
+
+    let seen = seen.lock();
+    assert_eq!(seen[0].text, "this API is going away");
+    assert_eq!(seen[0].code, 299);
+    assert!(
+        seen.iter().any(|w| w.text.contains("bogus")),
+        "unknown field warning: {seen:?}"
+    );
+}
+
+/// A request slower than the client's timeout fails with `is_timeout`.
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = support::server().await;
+    let client = support::builder(&server)
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    server.inject(Fault::delay(Duration::from_secs(5)).verb("get"));
+    let err = Api::<ConfigMap>::namespaced(client, "default")
+        .get("x")
+        .await
+        .expect_err("timeout");
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+/// A 401 is reported as unauthorized and not retried when the credentials cannot be
+/// refreshed.
+#[tokio::test]
+async fn a_401_is_unauthorized() {
+    let server = support::server().await;
+    server.inject(Fault::fail(Status::unauthorized("Unauthorized")).verb("get"));
+    let err = Api::<ConfigMap>::namespaced(support::client(&server), "default")
+        .get("x")
+        .await
+        .expect_err("401");
+    assert!(err.is_unauthorized(), "{err}");
+}
+
+/// The user agent becomes the default field manager of writes.
+#[tokio::test]
+#[ignore = "needs managedFields in the test server (in progress)"]
+async fn the_user_agent_names_the_field_manager() {
+    let server = support::server().await;
+    let client = support::builder(&server)
+        .user_agent("shelf-controller/1.2 (linux/amd64)")
+        .build()
+        .expect("client");
+    let cm = Api::<ConfigMap>::namespaced(client, "default")
+        .create(&CreateOptions::default(), &configmap("ua", "k", "v"))
+        .await
+        .expect("create");
+    let managers: Vec<_> = cm
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(managers, ["shelf-controller"]);
+}
+
+/// The server's version comes back over the client, HTTP/2 over TLS.
+#[tokio::test]
+async fn the_server_version_is_read() {
+    let server = support::server().await;
+    let v = support::client(&server)
+        .apiserver_version()
+        .await
+        .expect("version");
+    assert_eq!(v.major, "1");
+    assert!(!v.git_version.is_empty());
+}
