@@ -59,9 +59,12 @@ impl<T: Clone + Eq + Hash> Core<T> {
     /// Records an add of `item`. Returns whether to wake one parked `get`.
     pub(crate) fn add(&self, item: T, priority: Priority) -> bool {
         let hash = self.hash(&item);
-        let mut state = self.lock();
-        let queued = state.add(item, hash, priority);
-        state.wakes(usize::from(queued)) > 0
+        let (wake, _spare) = {
+            let mut state = self.lock();
+            let (queued, spare) = state.add(item, hash, priority);
+            (state.wakes(usize::from(queued)) > 0, spare)
+        };
+        wake
     }
 
     /// Hands out the next item, or says why not. `counted` says the caller
@@ -85,12 +88,16 @@ impl<T: Clone + Eq + Hash> Core<T> {
     /// Ends processing of `item`.
     pub(crate) fn done(&self, item: &T) -> DoneWake {
         let hash = self.hash(item);
-        let mut state = self.lock();
-        let outcome = state.done(item, hash);
-        DoneWake {
-            getter: state.wakes(usize::from(outcome.requeued)) > 0,
-            drained: outcome.drained,
-        }
+        let (wake, _removed) = {
+            let mut state = self.lock();
+            let (outcome, removed) = state.done(item, hash);
+            let wake = DoneWake {
+                getter: state.wakes(usize::from(outcome.requeued)) > 0,
+                drained: outcome.drained,
+            };
+            (wake, removed)
+        };
+        wake
     }
 
     /// Schedules `item` (see [`State::add_after`]). Returns the outcome and

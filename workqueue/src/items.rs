@@ -40,27 +40,16 @@ impl<T: Eq, S> Items<T, S> {
         }
     }
 
-    /// The position of `item`'s record.
-    pub(crate) fn find(&self, hash: u64, item: &T) -> Option<u32> {
-        let slots = &self.slots;
-        self.index
-            .find(hash, |&at| {
-                slots[at as usize]
-                    .as_ref()
-                    .is_some_and(|r| r.hash == hash && r.item == *item)
-            })
-            .copied()
-    }
-
     /// The position of the record for `item`, creating one with status
-    /// `make()` if there is none: `Ok` for an existing record (and `item` is
-    /// dropped), `Err` for a new one. One probe either way.
+    /// `make()` if there is none: `Ok` for an existing record, with `item`
+    /// handed back (the caller drops it once its lock is released), `Err`
+    /// for a new one. One probe either way.
     pub(crate) fn find_or_insert(
         &mut self,
         hash: u64,
         item: T,
         make: impl FnOnce() -> S,
-    ) -> Result<u32, u32> {
+    ) -> Result<(u32, T), u32> {
         let Self { slots, free, index } = self;
         let entry = index.entry(
             hash,
@@ -72,7 +61,7 @@ impl<T: Eq, S> Items<T, S> {
             |&at| slots[at as usize].as_ref().map_or(0, |r| r.hash),
         );
         match entry {
-            Entry::Occupied(occupied) => Ok(*occupied.get()),
+            Entry::Occupied(occupied) => Ok((*occupied.get(), item)),
             Entry::Vacant(vacant) => {
                 let record = Some(Record {
                     item,
@@ -99,6 +88,32 @@ impl<T: Eq, S> Items<T, S> {
                 Err(at)
             }
         }
+    }
+
+    /// Finds `item`'s record and lets `decide` look at it: if `decide`
+    /// returns `true` the record is removed and its item returned. One probe.
+    pub(crate) fn find_then(
+        &mut self,
+        hash: u64,
+        item: &T,
+        decide: impl FnOnce(u32, &mut Record<T, S>) -> bool,
+    ) -> Option<T> {
+        let Self { slots, free, index } = self;
+        let entry = index
+            .find_entry(hash, |&at| {
+                slots[at as usize]
+                    .as_ref()
+                    .is_some_and(|r| r.hash == hash && r.item == *item)
+            })
+            .ok()?;
+        let at = *entry.get();
+        let slot = &mut slots[at as usize];
+        if !decide(at, slot.as_mut()?) {
+            return None;
+        }
+        entry.remove();
+        free.push(at);
+        slot.take().map(|record| record.item)
     }
 
     /// The record at `at`, if that position holds one.

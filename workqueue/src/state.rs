@@ -198,12 +198,17 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// Ignored while shutting down. An item already waiting is not queued
     /// twice (at most its priority rises: client-go's `Touch`); an item being
     /// processed is only marked dirty and goes back in line at `done`.
-    pub(crate) fn add(&mut self, item: T, hash: u64, priority: Priority) -> bool {
+    ///
+    /// Returns the item back when the queue already tracks an equal one, so
+    /// that the caller drops it after releasing the lock.
+    pub(crate) fn add(&mut self, item: T, hash: u64, priority: Priority) -> (bool, Option<T>) {
         if self.shutting_down {
-            return false;
+            return (false, Some(item));
         }
-        let (Ok(at) | Err(at)) = self.items.find_or_insert(hash, item, Status::new);
-        self.mark_dirty(at, priority)
+        match self.items.find_or_insert(hash, item, Status::new) {
+            Ok((at, item)) => (self.mark_dirty(at, priority), Some(item)),
+            Err(at) => (self.mark_dirty(at, priority), None),
+        }
     }
 
     /// `add` for the record at `at`, which exists.
@@ -283,16 +288,23 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// Ends processing of `item`; if it was added meanwhile, it goes back in
     /// line. `done` for an item that is not being processed is ignored
     /// (client-go would queue a dirty item a second time).
-    pub(crate) fn done(&mut self, item: &T, hash: u64) -> DoneOutcome {
-        let Some(at) = self.items.find(hash, item) else {
-            return DoneOutcome::default();
+    ///
+    /// Returns the queue's copy of the item when the queue stops tracking
+    /// it, so that the caller drops it after releasing the lock.
+    pub(crate) fn done(&mut self, item: &T, hash: u64) -> (DoneOutcome, Option<T>) {
+        let mut finished = None;
+        let removed = self.items.find_then(hash, item, |at, record| {
+            let status = &mut record.status;
+            if !status.processing {
+                return false;
+            }
+            status.processing = false;
+            finished = Some((at, status.dirty, status.priority));
+            !status.is_tracked()
+        });
+        let Some((at, dirty, priority)) = finished else {
+            return (DoneOutcome::default(), None);
         };
-        let status = &mut self.items.get_mut(at).expect("found just above").status;
-        if !status.processing {
-            return DoneOutcome::default();
-        }
-        status.processing = false;
-        let (dirty, priority, tracked) = (status.dirty, status.priority, status.is_tracked());
         self.processing -= 1;
         if let Some(metrics) = &mut self.metrics {
             metrics.done(at, Instant::now());
@@ -305,10 +317,8 @@ impl<T: Clone + Eq + Hash> State<T> {
             self.lanes.push(&mut self.items, at, priority);
             self.ready += 1;
             outcome.requeued = true;
-        } else if !tracked {
-            self.items.remove(at);
         }
-        outcome
+        (outcome, removed)
     }
 
     /// Schedules `item` to be added at `ready_at` (from [`ready_at`]);
@@ -329,7 +339,7 @@ impl<T: Clone + Eq + Hash> State<T> {
         }
         match ready_at {
             None => AfterOutcome::Added {
-                queued: self.add(item, hash, priority),
+                queued: self.add(item, hash, priority).0,
             },
             Some(ready_at) => AfterOutcome::Scheduled {
                 rearm: self.schedule(item, hash, ready_at, priority),
@@ -342,7 +352,7 @@ impl<T: Clone + Eq + Hash> State<T> {
     /// earliest deadline moved earlier (the timer must be re-armed).
     fn schedule(&mut self, item: T, hash: u64, ready_at: Instant, priority: Priority) -> bool {
         let earliest = self.timers.earliest();
-        let (Ok(at) | Err(at)) = self.items.find_or_insert(hash, item, Status::new);
+        let (Ok((at, _)) | Err(at)) = self.items.find_or_insert(hash, item, Status::new);
         let status = &mut self.items.get_mut(at).expect("inserted above").status;
         match status.ready_at {
             Some(current) => {
