@@ -27,6 +27,7 @@
 
 mod apis;
 mod apiserver;
+mod apply;
 mod cache;
 mod config;
 mod controllers;

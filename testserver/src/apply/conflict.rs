@@ -130,7 +130,13 @@ mod tests {
         let rows = vec![
             // One conflict with an updater: its API version is named.
             (
-                vec![conflict("foo", Operation::Update, "v1", "", ".spec.replicas")],
+                vec![conflict(
+                    "foo",
+                    Operation::Update,
+                    "v1",
+                    "",
+                    ".spec.replicas",
+                )],
                 r#"Apply failed with 1 conflict: conflict with "foo" using v1: .spec.replicas"#,
                 vec![r#"conflict with "foo" using v1"#],
             ),
@@ -145,7 +151,13 @@ mod tests {
             ),
             // A subresource manager.
             (
-                vec![conflict("foo", Operation::Update, "v1", "scale", ".spec.replicas")],
+                vec![conflict(
+                    "foo",
+                    Operation::Update,
+                    "v1",
+                    "scale",
+                    ".spec.replicas",
+                )],
                 r#"Apply failed with 1 conflict: conflict with "foo" with subresource "scale" using v1: .spec.replicas"#,
                 vec![r#"conflict with "foo" with subresource "scale" using v1"#],
             ),
@@ -153,7 +165,13 @@ mod tests {
             (
                 vec![
                     conflict("kubectl", Operation::Apply, "apps/v1", "", ".spec.replicas"),
-                    conflict("kubectl", Operation::Apply, "apps/v1", "", r#".spec.template.spec.containers[name="nginx"].image"#),
+                    conflict(
+                        "kubectl",
+                        Operation::Apply,
+                        "apps/v1",
+                        "",
+                        r#".spec.template.spec.containers[name="nginx"].image"#,
+                    ),
                 ],
                 "Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .spec.replicas\n- .spec.template.spec.containers[name=\"nginx\"].image",
                 vec![r#"conflict with "kubectl""#, r#"conflict with "kubectl""#],

@@ -250,7 +250,10 @@ mod tests {
     fn values_are_written_as_go_writes_them() {
         let cases: &[(Value, &str)] = &[
             // Object keys sorted, no spaces.
-            (json!({"b": 1, "a": [true, null]}), r#"{"a":[true,null],"b":1}"#),
+            (
+                json!({"b": 1, "a": [true, null]}),
+                r#"{"a":[true,null],"b":1}"#,
+            ),
             // HTML-sensitive characters and line separators escaped (json.HTMLEscape).
             (json!("<a&b>\u{2028}"), r#""\u003ca\u0026b\u003e\u2028""#),
             // Short escapes, and \u00XX for other controls, lowercase hex.

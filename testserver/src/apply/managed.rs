@@ -53,7 +53,10 @@ impl ManagedFieldsEntry {
         if !self.manager.is_empty() {
             m.insert("manager".into(), Value::String(self.manager.clone()));
         }
-        m.insert("operation".into(), Value::String(self.operation.as_str().into()));
+        m.insert(
+            "operation".into(),
+            Value::String(self.operation.as_str().into()),
+        );
         if !self.api_version.is_empty() {
             m.insert("apiVersion".into(), Value::String(self.api_version.clone()));
         }
@@ -63,7 +66,10 @@ impl ManagedFieldsEntry {
         m.insert("fieldsType".into(), Value::String("FieldsV1".into()));
         m.insert("fieldsV1".into(), self.fields.to_fields_v1());
         if !self.subresource.is_empty() {
-            m.insert("subresource".into(), Value::String(self.subresource.clone()));
+            m.insert(
+                "subresource".into(),
+                Value::String(self.subresource.clone()),
+            );
         }
         Value::Object(m)
     }
@@ -111,7 +117,12 @@ impl ManagerInfo {
         let Value::Object(m) = serde_json::from_str::<Value>(id).ok()? else {
             return None;
         };
-        let text = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let text = |k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let operation = match m.get("operation").and_then(Value::as_str) {
             Some("Apply") => Operation::Apply,
             Some("Update") => Operation::Update,
@@ -190,7 +201,10 @@ pub(crate) fn decode(list: Option<&Value>) -> Result<Managed, String> {
         let time = match text_field(entry, "time", i)? {
             "" => None,
             t => Some(parse_time(t).ok_or_else(|| {
-                format!("managed fields entry {i}: time {} is not RFC 3339", gojson::go_quote(t))
+                format!(
+                    "managed fields entry {i}: time {} is not RFC 3339",
+                    gojson::go_quote(t)
+                )
             })?),
         };
         let fields = match entry.get("fieldsV1") {
@@ -243,13 +257,19 @@ pub(crate) fn is_reset(list: Option<&Value>) -> bool {
 pub(crate) fn entries(managed: &Managed) -> Vec<ManagedFieldsEntry> {
     let mut out: Vec<(Option<i64>, ManagedFieldsEntry)> = Vec::new();
     for (id, vs) in &managed.fields {
-        let Some(info) = ManagerInfo::parse(id) else { continue };
+        let Some(info) = ManagerInfo::parse(id) else {
+            continue;
+        };
         let time = managed.times.get(id).copied().flatten();
         out.push((
             time,
             ManagedFieldsEntry {
                 manager: info.manager,
-                operation: if vs.applied { Operation::Apply } else { info.operation },
+                operation: if vs.applied {
+                    Operation::Apply
+                } else {
+                    info.operation
+                },
                 api_version: vs.api_version.clone(),
                 time: time.map(format_time),
                 fields: vs.set.clone(),
@@ -271,7 +291,10 @@ pub(crate) fn entries(managed: &Managed) -> Vec<ManagedFieldsEntry> {
 
 /// `metadata.managedFields` for `managed`, or `None` when there are no entries.
 pub(crate) fn encode(managed: &Managed) -> Option<Value> {
-    let list: Vec<Value> = entries(managed).iter().map(ManagedFieldsEntry::to_value).collect();
+    let list: Vec<Value> = entries(managed)
+        .iter()
+        .map(ManagedFieldsEntry::to_value)
+        .collect();
     (!list.is_empty()).then_some(Value::Array(list))
 }
 
@@ -305,7 +328,9 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = s.get(from..from + len)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;
@@ -382,16 +407,38 @@ mod tests {
         // Rows: input, Unix seconds, printed back (UTC, seconds).
         let rows = [
             ("1970-01-01T00:00:00Z", 0, "1970-01-01T00:00:00Z"),
-            ("2019-07-08T09:31:18Z", 1_562_578_278, "2019-07-08T09:31:18Z"),
-            ("2019-07-08T11:31:18.123+02:00", 1_562_578_278, "2019-07-08T09:31:18Z"),
-            ("0001-01-01T01:00:00Z", -62_135_593_200, "0001-01-01T01:00:00Z"),
-            ("2024-02-29T23:59:59-00:30", 1_709_252_999, "2024-03-01T00:29:59Z"),
+            (
+                "2019-07-08T09:31:18Z",
+                1_562_578_278,
+                "2019-07-08T09:31:18Z",
+            ),
+            (
+                "2019-07-08T11:31:18.123+02:00",
+                1_562_578_278,
+                "2019-07-08T09:31:18Z",
+            ),
+            (
+                "0001-01-01T01:00:00Z",
+                -62_135_593_200,
+                "0001-01-01T01:00:00Z",
+            ),
+            (
+                "2024-02-29T23:59:59-00:30",
+                1_709_252_999,
+                "2024-03-01T00:29:59Z",
+            ),
         ];
         for (s, secs, back) in rows {
             assert_eq!(parse_time(s), Some(secs), "{s}");
             assert_eq!(format_time(secs), back);
         }
-        for bad in ["", "2019-07-08", "2019-13-01T00:00:00Z", "2019-02-30T00:00:00Z", "2019-07-08T09:31:18"] {
+        for bad in [
+            "",
+            "2019-07-08",
+            "2019-13-01T00:00:00Z",
+            "2019-02-30T00:00:00Z",
+            "2019-07-08T09:31:18",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }
@@ -400,13 +447,27 @@ mod tests {
     fn identifiers_are_go_json_of_the_entry() {
         // Rows: manager info, identifier (apimachinery's BuildManagerIdentifier).
         let rows = [
-            (("kubectl", Operation::Apply, "apps/v1", ""), r#"{"manager":"kubectl","operation":"Apply"}"#),
             (
-                ("kube-controller-manager", Operation::Update, "apps/v1", "status"),
+                ("kubectl", Operation::Apply, "apps/v1", ""),
+                r#"{"manager":"kubectl","operation":"Apply"}"#,
+            ),
+            (
+                (
+                    "kube-controller-manager",
+                    Operation::Update,
+                    "apps/v1",
+                    "status",
+                ),
                 r#"{"manager":"kube-controller-manager","operation":"Update","apiVersion":"apps/v1","subresource":"status"}"#,
             ),
-            (("", Operation::Update, "v1", ""), r#"{"operation":"Update","apiVersion":"v1"}"#),
-            (("a<b", Operation::Apply, "", ""), r#"{"manager":"a\u003cb","operation":"Apply"}"#),
+            (
+                ("", Operation::Update, "v1", ""),
+                r#"{"operation":"Update","apiVersion":"v1"}"#,
+            ),
+            (
+                ("a<b", Operation::Apply, "", ""),
+                r#"{"manager":"a\u003cb","operation":"Apply"}"#,
+            ),
         ];
         for ((manager, operation, api_version, subresource), want) in rows {
             let info = ManagerInfo {
@@ -425,14 +486,22 @@ mod tests {
     fn decoding_rejects_what_upstream_rejects() {
         // Rows: entries, error (apimachinery's DecodeManagedFields messages).
         let rows = [
-            (json!([{"manager": "m", "operation": "Patch", "apiVersion": "v1", "fieldsType": "FieldsV1"}]),
-             "operation must be `Apply` or `Update`"),
-            (json!([{"manager": "m", "operation": "Apply", "fieldsType": "FieldsV1"}]),
-             "apiVersion must not be empty"),
-            (json!([{"manager": "m", "operation": "Apply", "apiVersion": "v1"}]),
-             "missing fieldsType in managed fields entry 0"),
-            (json!([{"manager": "m", "operation": "Apply", "apiVersion": "v1", "fieldsType": "FieldsV2"}]),
-             "invalid fieldsType \"FieldsV2\" in managed fields entry 0"),
+            (
+                json!([{"manager": "m", "operation": "Patch", "apiVersion": "v1", "fieldsType": "FieldsV1"}]),
+                "operation must be `Apply` or `Update`",
+            ),
+            (
+                json!([{"manager": "m", "operation": "Apply", "fieldsType": "FieldsV1"}]),
+                "apiVersion must not be empty",
+            ),
+            (
+                json!([{"manager": "m", "operation": "Apply", "apiVersion": "v1"}]),
+                "missing fieldsType in managed fields entry 0",
+            ),
+            (
+                json!([{"manager": "m", "operation": "Apply", "apiVersion": "v1", "fieldsType": "FieldsV2"}]),
+                "invalid fieldsType \"FieldsV2\" in managed fields entry 0",
+            ),
         ];
         for (v, want) in rows {
             assert_eq!(decode(Some(&v)).err().as_deref(), Some(want), "{v}");

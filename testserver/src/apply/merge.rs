@@ -16,9 +16,7 @@ use serde_json::{Map, Value};
 
 use super::path::{PathElement, values_equal};
 use super::set::FieldSet;
-use super::typed::{
-    Atom, ListKind, Ty, ValidationError, check_scalar, list_item_element,
-};
+use super::typed::{Atom, ListKind, Ty, ValidationError, check_scalar, list_item_element};
 
 type Errors = Vec<ValidationError>;
 
@@ -63,7 +61,10 @@ pub(crate) fn merge(ty: Ty<'_>, lhs: &Value, rhs: &Value) -> Result<Value, Error
 /// Merges one node; `None` output means the node disappears from its parent.
 fn merge_node(ty: Ty<'_>, lhs: Option<&Value>, rhs: Option<&Value>) -> (Option<Value>, Errors) {
     if lhs.is_none() && rhs.is_none() {
-        return (None, err("at least one of lhs and rhs must be provided".to_owned()));
+        return (
+            None,
+            err("at least one of lhs and rhs must be provided".to_owned()),
+        );
     }
     let alhs = ty.atom(lhs);
     let arhs = ty.atom(rhs);
@@ -313,7 +314,12 @@ fn compare_node(
 }
 
 /// Records a leaf (scalar, atomic or empty value) as added, removed or modified.
-fn compare_leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &[PathElement], c: &mut Comparison) {
+fn compare_leaf(
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    path: &[PathElement],
+    c: &mut Comparison,
+) {
     match (lhs, rhs) {
         (None, _) => c.added.insert(path),
         (_, None) => c.removed.insert(path),
@@ -394,7 +400,12 @@ fn compare_list(
     let mut order: Vec<PathElement> = Vec::new();
     let mut by_pe: BTreeMap<PathElement, (Vec<&Value>, Vec<&Value>)> = BTreeMap::new();
     for (side, list) in [(0, lhs), (1, rhs)] {
-        for (i, item) in list.map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+        for (i, item) in list
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let pe = match list_item_element(items, kind, item) {
                 Ok(pe) => pe,
                 Err(e) => {
@@ -414,7 +425,9 @@ fn compare_list(
         }
     }
     for pe in order {
-        let Some((l, r)) = by_pe.get(&pe) else { continue };
+        let Some((l, r)) = by_pe.get(&pe) else {
+            continue;
+        };
         path.push(pe.clone());
         match (l.len(), r.len()) {
             (0, 0) => {}
@@ -457,7 +470,9 @@ pub(crate) fn remove_items(ty: Ty<'_>, value: &Value, to_remove: &FieldSet) -> V
     match ty.atom(Some(value)) {
         Atom::Scalar(_) => value.clone(),
         Atom::List { items, kind } => {
-            let Value::Array(list) = value else { return Value::Null };
+            let Value::Array(list) = value else {
+                return Value::Null;
+            };
             if list.is_empty() || matches!(kind, ListKind::Atomic) {
                 return Value::Null;
             }
@@ -477,10 +492,16 @@ pub(crate) fn remove_items(ty: Ty<'_>, value: &Value, to_remove: &FieldSet) -> V
                     _ => out.push(item.clone()),
                 }
             }
-            if out.is_empty() { Value::Null } else { Value::Array(out) }
+            if out.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(out)
+            }
         }
         Atom::Map { ty, atomic } => {
-            let Value::Object(map) = value else { return Value::Null };
+            let Value::Object(map) = value else {
+                return Value::Null;
+            };
             if map.is_empty() || atomic {
                 return Value::Null;
             }
@@ -498,7 +519,11 @@ pub(crate) fn remove_items(ty: Ty<'_>, value: &Value, to_remove: &FieldSet) -> V
                 };
                 out.insert(key.clone(), kept);
             }
-            if out.is_empty() { Value::Null } else { Value::Object(out) }
+            if out.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(out)
+            }
         }
     }
 }

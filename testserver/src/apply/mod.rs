@@ -59,6 +59,24 @@
 //! decoding check). With `Strict`/`Warn`, the caller runs its YAML duplicate-key check
 //! after a successful `apply`, as upstream does.
 //!
+//! # Where we differ from kube-apiserver
+//!
+//! - No conversion: upstream compares each manager's fields in the API version the
+//!   manager wrote, converting the object first; we compare all in the caller's one
+//!   schema. Versions are labels only, which is what structured-merge-diff's own tests
+//!   do, and exact wherever the versions share field paths.
+//! - Creates start from `{apiVersion, kind}`: upstream starts a built-in create from
+//!   the Go zero value (`spec: {}`, `status: {}`, …), so its updaters do not own those
+//!   empty containers; ours do (`"f:spec": {".": {}, …}`), as upstream's do for custom
+//!   resources. A caller wanting the built-in shape can pass such a zero object as
+//!   `old` (without a `uid`).
+//! - Map-list key defaults come from a table of the built-in `+default` markers on key
+//!   fields (`ContainerPort.protocol`, `ServicePort.protocol`: `TCP`); the schema model
+//!   has no `default` yet, so custom resources' key defaults are not applied.
+//! - Removing every item of a map or list leaves `null`, as structured-merge-diff's
+//!   output does; upstream's typed decoding then drops it for built-in kinds.
+//! - Conflicts list managers in identifier order (upstream: map order).
+//!
 //! # Layout
 //!
 //! `path` and `set` are field paths and sets with their `fieldsV1` encoding; `typed`
@@ -87,8 +105,9 @@ use serde_json::Value;
 use crate::schema::Cursor;
 
 pub(crate) use conflict::{Conflict, cause_message, conflict_message};
+#[cfg(test)]
 pub(crate) use managed::{ManagedFieldsEntry, Operation};
-pub(crate) use path::{Path, PathElement};
+pub(crate) use path::Path;
 pub(crate) use scale::{scale_to_parent, scale_to_subresource};
 pub(crate) use set::FieldSet;
 
@@ -110,13 +129,6 @@ pub(crate) enum ApplyError {
     /// (upstream: 500).
     #[error("{0}")]
     Invalid(String),
-}
-
-impl ApplyError {
-    /// Whether this is a 409 conflict.
-    pub(crate) fn is_conflict(&self) -> bool {
-        matches!(self, Self::Conflicts(_))
-    }
 }
 
 /// Who writes, through which endpoint, and when.
@@ -181,6 +193,7 @@ pub(crate) fn update(
 /// # Errors
 ///
 /// [`ApplyError::Invalid`] when an entry does not decode.
+#[cfg(test)]
 pub(crate) fn managed_fields(obj: &Value) -> Result<Vec<ManagedFieldsEntry>, ApplyError> {
     let list = obj.get("metadata").and_then(|m| m.get("managedFields"));
     Ok(managed::entries(&managed::decode_live(list)?))

@@ -39,14 +39,6 @@ impl PathElement {
         Self::Key(fields)
     }
 
-    /// The field name, for field steps.
-    pub(crate) fn as_field(&self) -> Option<&str> {
-        match self {
-            Self::Field(name) => Some(name),
-            _ => None,
-        }
-    }
-
     fn rank(&self) -> u8 {
         match self {
             Self::Field(_) => 0,
@@ -116,10 +108,17 @@ fn first_json_value(s: &str) -> Result<Value, String> {
 fn parse_go_int(s: &str) -> Result<i64, String> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("strconv.Atoi: parsing {}: invalid syntax", gojson::go_quote(s)));
+        return Err(format!(
+            "strconv.Atoi: parsing {}: invalid syntax",
+            gojson::go_quote(s)
+        ));
     }
-    s.parse::<i64>()
-        .map_err(|_| format!("strconv.Atoi: parsing {}: value out of range", gojson::go_quote(s)))
+    s.parse::<i64>().map_err(|_| {
+        format!(
+            "strconv.Atoi: parsing {}: value out of range",
+            gojson::go_quote(s)
+        )
+    })
 }
 
 impl Ord for PathElement {
@@ -211,7 +210,12 @@ pub(crate) fn value_to_go_string(v: &Value) -> String {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
             keys.into_iter()
-                .map(|k| format!("{k}={}", map.get(k).map(value_to_go_string).unwrap_or_default()))
+                .map(|k| {
+                    format!(
+                        "{k}={}",
+                        map.get(k).map(value_to_go_string).unwrap_or_default()
+                    )
+                })
                 .collect()
         }
     }
@@ -275,7 +279,10 @@ pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
 
 /// Upstream's `MapCompare`: walk the union of keys in lexical order; the map that runs
 /// out of keys first, or lacks the current key, sorts first.
-fn compare_maps(x: &serde_json::Map<String, Value>, y: &serde_json::Map<String, Value>) -> Ordering {
+fn compare_maps(
+    x: &serde_json::Map<String, Value>,
+    y: &serde_json::Map<String, Value>,
+) -> Ordering {
     if x.is_empty() && y.is_empty() {
         return Ordering::Equal;
     }
@@ -328,7 +335,8 @@ pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, l)| y.get(k).is_some_and(|r| values_equal(l, r)))
+                && x.iter()
+                    .all(|(k, l)| y.get(k).is_some_and(|r| values_equal(l, r)))
         }
         _ => a == b,
     }
@@ -391,7 +399,10 @@ mod tests {
         for key in bad {
             assert!(PathElement::from_fields_v1_key(key).is_err(), "{key:?}");
         }
-        assert!(matches!(PathElement::from_fields_v1_key("r:Hello"), Ok(None)));
+        assert!(matches!(
+            PathElement::from_fields_v1_key("r:Hello"),
+            Ok(None)
+        ));
     }
 
     #[test]
@@ -413,16 +424,20 @@ mod tests {
         let k = |n: &str, v: Value| PathElement::key(vec![(n.to_owned(), v)]);
         let v = PathElement::Value;
         let rows: Vec<(PathElement, PathElement, Ordering)> = vec![
-            (f("a"), f("b"), Ordering::Less),                        // fields by name
-            (f("z"), k("name", json!("a")), Ordering::Less),          // field < key
-            (k("name", json!("z")), v(json!(1)), Ordering::Less),     // key < value
-            (v(json!("z")), PathElement::Index(0), Ordering::Less),   // value < index
-            (v(json!(2)), v(json!("a")), Ordering::Less),             // numbers < strings
-            (v(json!("a")), v(json!(true)), Ordering::Less),          // strings < bools
-            (v(json!(1)), v(json!(1.0)), Ordering::Equal),            // ints equal floats
-            (v(json!(1.5)), v(json!(2)), Ordering::Less),             // numerically
-            (k("a", json!(1)), k("b", json!(0)), Ordering::Less),     // key names first
-            (PathElement::Index(2), PathElement::Index(10), Ordering::Less),
+            (f("a"), f("b"), Ordering::Less),                // fields by name
+            (f("z"), k("name", json!("a")), Ordering::Less), // field < key
+            (k("name", json!("z")), v(json!(1)), Ordering::Less), // key < value
+            (v(json!("z")), PathElement::Index(0), Ordering::Less), // value < index
+            (v(json!(2)), v(json!("a")), Ordering::Less),    // numbers < strings
+            (v(json!("a")), v(json!(true)), Ordering::Less), // strings < bools
+            (v(json!(1)), v(json!(1.0)), Ordering::Equal),   // ints equal floats
+            (v(json!(1.5)), v(json!(2)), Ordering::Less),    // numerically
+            (k("a", json!(1)), k("b", json!(0)), Ordering::Less), // key names first
+            (
+                PathElement::Index(2),
+                PathElement::Index(10),
+                Ordering::Less,
+            ),
         ];
         for (a, b, want) in rows {
             assert_eq!(a.cmp(&b), want, "{a} vs {b}");
@@ -454,10 +469,16 @@ mod tests {
                 r#".ports[containerPort=80,protocol="TCP"]"#,
             ),
             (
-                Path(vec![PathElement::field("finalizers"), PathElement::Value(json!("a"))]),
+                Path(vec![
+                    PathElement::field("finalizers"),
+                    PathElement::Value(json!("a")),
+                ]),
                 r#".finalizers[="a"]"#,
             ),
-            (Path(vec![PathElement::field("args"), PathElement::Index(3)]), ".args[3]"),
+            (
+                Path(vec![PathElement::field("args"), PathElement::Index(3)]),
+                ".args[3]",
+            ),
         ];
         for (path, want) in rows {
             assert_eq!(path.to_string(), want);

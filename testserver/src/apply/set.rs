@@ -91,11 +91,6 @@ impl FieldSet {
             .map(|i| &self.children[i].1)
     }
 
-    /// The paths below `pe` with `pe` cut off (empty when none).
-    pub(crate) fn with_prefix(&self, pe: &PathElement) -> FieldSet {
-        self.child(pe).cloned().unwrap_or_default()
-    }
-
     /// The members at this level.
     pub(crate) fn members(&self) -> &[PathElement] {
         &self.members
@@ -115,10 +110,16 @@ impl FieldSet {
 
     /// Builds a set from sorted, duplicate-free members and children (empty subtrees
     /// are dropped).
-    pub(crate) fn from_parts(members: Vec<PathElement>, children: Vec<(PathElement, FieldSet)>) -> Self {
+    pub(crate) fn from_parts(
+        members: Vec<PathElement>,
+        children: Vec<(PathElement, FieldSet)>,
+    ) -> Self {
         Self {
             members,
-            children: children.into_iter().filter(|(_, c)| !c.is_empty()).collect(),
+            children: children
+                .into_iter()
+                .filter(|(_, c)| !c.is_empty())
+                .collect(),
         }
     }
 
@@ -380,7 +381,8 @@ mod tests {
             entries.sort_by(|a, b| a.0.cmp(b.0));
             for (pe, c) in entries {
                 sep(out);
-                out.push_str(&serde_json::to_string(&pe.to_fields_v1_key()).unwrap_or_default());
+                // Upstream writes the whole document as Go does, keys included.
+                crate::apply::gojson::write_string(out, &pe.to_fields_v1_key());
                 out.push(':');
                 match c {
                     None => out.push_str("{}"),
@@ -408,7 +410,7 @@ mod tests {
             // Set items of each scalar type, numbers first, then strings, then booleans.
             r#"{"f:s":{"v:-1":{},"v:2.5":{},"v:3":{},"v:\"x\"":{},"v:false":{},"v:true":{}}}"#,
             // Escaping: quotes inside keys, HTML characters as Go writes them.
-            r#"{"f:a\"b":{},"f:labels":{"f:x\u003cy":{}},"k:{\"name\":\"a\\\"b\u0026c\"}":{}}"#,
+            r#"{"f:a\"b":{},"f:labels":{"f:x\u003cy":{}},"k:{\"name\":\"a\\\"b\\u0026c\"}":{}}"#,
             // The empty set.
             r#"{}"#,
         ];
@@ -430,17 +432,20 @@ mod tests {
     #[test]
     fn unknown_step_kinds_are_dropped() {
         // Mirrors TestDropUnknown; a level whose only entries are unknown is a member.
-        assert_eq!(print(&parse(r#"{"f:aaa":{},"r:aab":{}}"#)), r#"{"f:aaa":{}}"#);
+        assert_eq!(
+            print(&parse(r#"{"f:aaa":{},"r:aab":{}}"#)),
+            r#"{"f:aaa":{}}"#
+        );
         assert_eq!(print(&parse(r#"{"f:a":{"r:x":{}}}"#)), r#"{"f:a":{}}"#);
     }
 
     #[test]
     fn malformed_fields_v1_is_invalid() {
         let rows = [
-            json!({"x": {}}),                // key without a kind
-            json!({"f:a": 1}),               // not an object below a key
-            json!({"k:{bad": {}}),           // key JSON broken
-            json!(["f:a"]),                  // not a trie
+            json!({"x": {}}),      // key without a kind
+            json!({"f:a": 1}),     // not an object below a key
+            json!({"k:{bad": {}}), // key JSON broken
+            json!(["f:a"]),        // not a trie
         ];
         for v in rows {
             assert!(FieldSet::from_fields_v1(&v).is_err(), "{v}");
@@ -453,10 +458,16 @@ mod tests {
         let b = parse(r#"{"f:b":{"f:c":{}},"f:e":{},"f:g":{}}"#);
         // Rows: operation, expected trie.
         let rows = [
-            (a.union(&b), r#"{"f:a":{},"f:b":{"f:c":{},"f:d":{}},"f:e":{".":{},"f:f":{}},"f:g":{}}"#),
+            (
+                a.union(&b),
+                r#"{"f:a":{},"f:b":{"f:c":{},"f:d":{}},"f:e":{".":{},"f:f":{}},"f:g":{}}"#,
+            ),
             (a.intersection(&b), r#"{"f:b":{"f:c":{}},"f:e":{}}"#),
             // Difference keeps what lies below a removed member.
-            (a.difference(&b), r#"{"f:a":{},"f:b":{"f:d":{}},"f:e":{"f:f":{}}}"#),
+            (
+                a.difference(&b),
+                r#"{"f:a":{},"f:b":{"f:d":{}},"f:e":{"f:f":{}}}"#,
+            ),
             // Recursive difference removes it too.
             (a.recursive_difference(&b), r#"{"f:a":{},"f:b":{"f:d":{}}}"#),
         ];

@@ -18,9 +18,9 @@
 
 use serde_json::Value;
 
-use super::path::{Path, PathElement};
+use super::path::PathElement;
 use super::set::FieldSet;
-use crate::schema::{Cursor, Kind, ListType, Scalar};
+use crate::schema::{Cursor, Kind, ListType, Member, Scalar};
 
 /// A type as the algorithms see it.
 #[derive(Debug, Clone, Copy)]
@@ -92,16 +92,16 @@ impl<'a> Ty<'a> {
                     return Ty::AtomicAny.atom(value);
                 }
                 match c.kind() {
-                    Kind::Struct { atomic, .. } | Kind::Map { atomic, .. } => Atom::Map {
+                    Kind::Struct { .. } | Kind::Map { .. } => Atom::Map {
                         ty: self,
-                        atomic: *atomic,
+                        atomic: c.is_atomic(),
                     },
-                    Kind::List { items, list_type } => Atom::List {
-                        items: Ty::Schema(c.schema().cursor(*items)),
-                        kind: match list_type {
-                            ListType::Atomic => ListKind::Atomic,
-                            ListType::Set => ListKind::Set,
-                            ListType::Map(keys) => ListKind::Map(keys),
+                    Kind::List { .. } => Atom::List {
+                        items: c.items().map_or(Ty::AtomicAny, Ty::Schema),
+                        kind: match c.list_type() {
+                            Some(ListType::Set) => ListKind::Set,
+                            Some(ListType::Map(keys)) => ListKind::Map(keys),
+                            Some(ListType::Atomic) | None => ListKind::Atomic,
                         },
                     },
                     Kind::Scalar { scalar, format } => Atom::Scalar(match scalar {
@@ -124,25 +124,23 @@ impl<'a> Ty<'a> {
     pub(crate) fn member(self, name: &str) -> Option<Ty<'a>> {
         match self {
             Ty::Deduced | Ty::AtomicAny => Some(self),
-            Ty::Schema(c) => match c.kind() {
-                Kind::Struct {
-                    preserve_unknown,
-                    embedded_resource,
-                    ..
-                } => match c.field(name) {
-                    Some((_, fc)) => Some(Ty::Schema(fc)),
-                    None if *preserve_unknown => Some(Ty::Deduced),
-                    // An embedded resource always has these, declared or not.
-                    None if *embedded_resource
-                        && matches!(name, "apiVersion" | "kind" | "metadata") =>
-                    {
-                        Some(Ty::Deduced)
-                    }
-                    None => None,
-                },
-                Kind::Map { values, .. } => Some(Ty::Schema(c.schema().cursor(*values))),
-                Kind::Untyped => Some(Ty::Deduced),
-                _ => None,
+            Ty::Schema(c) => match c.member(name) {
+                Member::Field(_, fc) => Some(Ty::Schema(fc)),
+                Member::Value(vc) => Some(Ty::Schema(vc)),
+                Member::Untyped => Some(Ty::Deduced),
+                // An embedded resource always has these, declared or not.
+                Member::Unknown
+                    if matches!(
+                        c.kind(),
+                        Kind::Struct {
+                            embedded_resource: true,
+                            ..
+                        }
+                    ) && matches!(name, "apiVersion" | "kind" | "metadata") =>
+                {
+                    Some(Ty::Deduced)
+                }
+                Member::Unknown => None,
             },
         }
     }
@@ -160,7 +158,8 @@ impl<'a> Ty<'a> {
         match self {
             Ty::Deduced | Ty::AtomicAny => Some(self),
             Ty::Schema(c) => match c.kind() {
-                Kind::Map { values, .. } => Some(Ty::Schema(c.schema().cursor(*values))),
+                // Every key of a map has the value type, whatever its name.
+                Kind::Map { .. } => self.member(""),
                 Kind::Struct {
                     preserve_unknown: true,
                     ..
@@ -200,7 +199,9 @@ pub(crate) fn list_item_element(
                 }
                 Value::Object(map) => map,
                 _ => {
-                    return Err("associative list with keys may not have non-map elements".to_owned());
+                    return Err(
+                        "associative list with keys may not have non-map elements".to_owned()
+                    );
                 }
             };
             let mut fields = Vec::with_capacity(keys.len());
@@ -288,20 +289,26 @@ fn go_type(v: &Value) -> &'static str {
 
 /// Whether `v` fits a scalar type (null always does).
 pub(crate) fn check_scalar(kind: ScalarKind, v: &Value, prefix: &str) -> Option<String> {
-    let ok = match (kind, v) {
-        (_, Value::Null) => true,
-        (ScalarKind::Numeric, Value::Number(_)) => true,
-        (ScalarKind::String, Value::String(_)) => true,
-        (ScalarKind::Boolean, Value::Bool(_)) => true,
-        (ScalarKind::Any, Value::Number(_) | Value::String(_) | Value::Bool(_)) => true,
-        _ => false,
-    };
+    let ok = matches!(
+        (kind, v),
+        (_, Value::Null)
+            | (ScalarKind::Numeric, Value::Number(_))
+            | (ScalarKind::String, Value::String(_))
+            | (ScalarKind::Boolean, Value::Bool(_))
+            | (
+                ScalarKind::Any,
+                Value::Number(_) | Value::String(_) | Value::Bool(_)
+            )
+    );
     if ok {
         return None;
     }
     Some(match kind {
         ScalarKind::Numeric => {
-            format!("{prefix}expected numeric (int or float), got {}", go_type(v))
+            format!(
+                "{prefix}expected numeric (int or float), got {}",
+                go_type(v)
+            )
         }
         ScalarKind::String => format!("{prefix}expected string, got {v}"),
         ScalarKind::Boolean => format!("{prefix}expected boolean, got {v}"),
@@ -363,7 +370,10 @@ pub(crate) fn validate(ty: Ty<'_>, v: &Value, allow_duplicates: bool) -> Vec<Val
                 let pe = PathElement::Field(key.clone()).to_string();
                 let Some(member) = ty.member(key) else {
                     // Upstream stops at the first undeclared field of an object.
-                    errs.extend(prefixed(err("field not declared in schema".to_owned()), &pe));
+                    errs.extend(prefixed(
+                        err("field not declared in schema".to_owned()),
+                        &pe,
+                    ));
                     break;
                 };
                 if let Some(val) = map.get(key) {
@@ -433,7 +443,9 @@ fn walk_field_set(ty: Ty<'_>, v: &Value, path: &mut Vec<PathElement>, set: &mut 
             }
             let Value::Object(map) = v else { return };
             for (key, val) in map {
-                let Some(member) = ty.member(key) else { continue };
+                let Some(member) = ty.member(key) else {
+                    continue;
+                };
                 path.push(PathElement::Field(key.clone()));
                 walk_field_set(member, val, path, set);
                 let empty_map = matches!(val, Value::Object(m) if m.is_empty());
@@ -530,7 +542,9 @@ fn reconcile_walk<'a>(
                 return;
             }
             if let Some(set) = set {
-                visit_elements(set, |pe, child, member| descend(pe, child, member, items, path));
+                visit_elements(set, |pe, child, member| {
+                    descend(pe, child, member, items, path)
+                });
             }
         }
         Atom::Map { ty: map_ty, atomic } => {
@@ -567,9 +581,4 @@ fn visit_elements(set: &FieldSet, mut f: impl FnMut(&PathElement, Option<&FieldS
     for pe in set.members() {
         f(pe, set.child(pe), true);
     }
-}
-
-/// The printed path of a slice of steps.
-pub(crate) fn path_string(path: &[PathElement]) -> String {
-    Path(path.to_vec()).to_string()
 }

@@ -13,7 +13,9 @@ use serde_json::Value;
 use super::merge::{Comparison, compare, merge, remove_items};
 use super::path::{Path, values_equal};
 use super::set::FieldSet;
-use super::typed::{Ty, ensure_named_fields_are_members, format_errors, reconcile_with_schema, to_field_set};
+use super::typed::{
+    Ty, ensure_named_fields_are_members, format_errors, reconcile_with_schema, to_field_set,
+};
 
 /// One manager's fields, the API version they were recorded in, and whether they came
 /// from an apply.
@@ -128,7 +130,10 @@ impl Updater<'_> {
     ) -> Result<ManagedFields, UpdateError> {
         let managers = self.reconcile(managers);
         let (mut managers, cmp) = self.take_changed(live, new, managers, manager, true)?;
-        let previous = managers.remove(manager).map(|vs| vs.set).unwrap_or_default();
+        let previous = managers
+            .remove(manager)
+            .map(|vs| vs.set)
+            .unwrap_or_default();
         let set = previous
             .difference(&cmp.removed)
             .union(&cmp.modified)
@@ -173,7 +178,7 @@ impl Updater<'_> {
                 applied: true,
             },
         );
-        let new = self.prune(merged, &managers, manager, last.as_ref());
+        let new = self.prune(merged, &managers, last.as_ref());
         let (managers, _) = self.take_changed(live, &new, managers, manager, force)?;
         let new = (!values_equal(live, &new)).then_some(new);
         Ok((new, managers))
@@ -182,13 +187,7 @@ impl Updater<'_> {
     /// Removes from `merged` the fields and items `manager` applied last time, no longer
     /// applies, and nobody else owns (structured-merge-diff's `Updater.prune` with its
     /// add-back passes).
-    fn prune(
-        &self,
-        merged: Value,
-        managers: &ManagedFields,
-        manager: &str,
-        last: Option<&VersionedSet>,
-    ) -> Value {
+    fn prune(&self, merged: Value, managers: &ManagedFields, last: Option<&VersionedSet>) -> Value {
         let Some(last) = last.filter(|l| !l.set.is_empty()) else {
             return merged;
         };
@@ -211,7 +210,9 @@ impl Updater<'_> {
         let merged_set = ensure(&to_field_set(self.ty, &merged));
         let mut pruned = pruned;
         for version in versions {
-            let Some(owned) = by_version.get(version) else { continue };
+            let Some(owned) = by_version.get(version) else {
+                continue;
+            };
             let pruned_set = ensure(&to_field_set(self.ty, &pruned));
             let drop = merged_set.difference(&pruned_set.union(&ensure(owned)));
             pruned = remove_items(self.ty, &merged, &drop);

@@ -10,8 +10,12 @@ use kubeforge_client::core::CreateOptions;
 use serde_json::{Map, Value, json};
 
 use crate::apiserver::ApiServer;
-use crate::registry::store::Store;
+use crate::registry::store::{Owner, Store};
 use crate::storage::{self, Revision};
+
+/// The field manager of what the server writes itself (upstream's bootstrap objects
+/// are the apiserver's).
+const MANAGER: &str = "kube-apiserver";
 
 /// Namespaces every cluster has.
 pub(crate) const SYSTEM_NAMESPACES: &[&str] =
@@ -33,7 +37,10 @@ pub(crate) async fn bootstrap(server: &Arc<ApiServer>) -> Result<(), storage::Er
             let obj = object(
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}),
             );
-            match store.create("", obj, &CreateOptions::default()).await {
+            match store
+                .create("", obj, &CreateOptions::default(), Owner::Update(MANAGER))
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if e.0.is_already_exists() => {}
                 Err(e) => return Err(storage::Error::Unavailable(e.0.message)),
@@ -48,7 +55,12 @@ pub(crate) async fn bootstrap(server: &Arc<ApiServer>) -> Result<(), storage::Er
             "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
         }));
         match store
-            .create("default", obj, &CreateOptions::default())
+            .create(
+                "default",
+                obj,
+                &CreateOptions::default(),
+                Owner::Update(MANAGER),
+            )
             .await
         {
             Ok(_) => {}

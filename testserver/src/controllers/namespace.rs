@@ -15,11 +15,15 @@ use kubeforge_client::core::{DeleteOptions, ObjectMetaExt};
 use serde_json::{Map, Value, json};
 
 use crate::apiserver::ApiServer;
-use crate::registry::store::{Part, Store, timestamp};
+use crate::registry::store::{Owner, Part, Store, timestamp};
 use crate::registry::strategy::NAMESPACE_FINALIZER;
 
 /// How often terminating namespaces are re-checked while work remains (objects
 /// waiting for their finalizers).
+/// The namespace controller's field manager (it runs in the controller manager
+/// upstream).
+const MANAGER: &str = "kube-controller-manager";
+
 const RETRY: Duration = Duration::from_millis(500);
 
 pub(super) async fn run(server: Arc<ApiServer>) {
@@ -158,7 +162,7 @@ async fn sync(server: &Arc<ApiServer>, ns: &str, ns_obj: &Value) -> Result<bool,
         }
     }
     store
-        .update(ns, ns, obj, Part::Finalize, false)
+        .update(ns, ns, obj, Part::Finalize, false, Owner::Update(MANAGER))
         .await
         .map_err(|e| e.0.message)?;
     server.terminating_namespaces.lock().remove(ns);
@@ -263,5 +267,7 @@ async fn write_conditions(
             );
         }
     }
-    let _ = store.update(ns, ns, obj, Part::Status, false).await;
+    let _ = store
+        .update(ns, ns, obj, Part::Status, false, Owner::Update(MANAGER))
+        .await;
 }

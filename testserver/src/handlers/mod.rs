@@ -64,6 +64,17 @@ impl Ctx<'_> {
         crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
     }
 
+    /// The field manager of a non-apply write: `?fieldManager=`, else the User-Agent
+    /// up to its first `/` (upstream's default).
+    pub(crate) fn field_manager(&self, explicit: Option<&str>) -> String {
+        match explicit.filter(|m| !m.is_empty()) {
+            Some(m) => m.to_owned(),
+            None => crate::apply::manager_from_user_agent(
+                self.header(http::header::USER_AGENT).unwrap_or_default(),
+            ),
+        }
+    }
+
     /// Adds a `Warning` header to the response.
     pub(crate) fn warn(&self, text: String) {
         self.warnings.lock().push(text);

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::respond::{self, Response};
 use super::{Ctx, decode_object, read_body};
 use crate::apiserver::ApiResult;
-use crate::registry::store::{self, Part};
+use crate::registry::store::{self, Owner, Part};
 
 /// The identity every request has until authentication lands.
 pub(crate) const ADMIN_USER: &str = "kubernetes-admin";
@@ -127,7 +127,15 @@ async fn bind(ctx: &Ctx<'_>, binding: &serde_json::Map<String, Value>) -> ApiRes
     if let Some(Value::Object(meta)) = pod.get_mut("metadata") {
         meta.remove("resourceVersion");
     }
-    pods.update(ctx.namespace, &pod_name, pod, Part::Main, dry_run)
-        .await?;
+    let manager = ctx.field_manager(None);
+    pods.update(
+        ctx.namespace,
+        &pod_name,
+        pod,
+        Part::Main,
+        dry_run,
+        Owner::Update(&manager),
+    )
+    .await?;
     Ok(respond::json(201, &Status::success(Default::default())))
 }

@@ -46,6 +46,28 @@ pub(crate) enum Part {
     Finalize,
 }
 
+impl Part {
+    /// The subresource a write of this part goes through (`""` for the main resource).
+    pub(crate) fn subresource(self) -> &'static str {
+        match self {
+            Part::Main => "",
+            Part::Status => "status",
+            Part::Finalize => "finalize",
+        }
+    }
+}
+
+/// How a write keeps `metadata.managedFields`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Owner<'a> {
+    /// A create, update or non-apply patch by this field manager: the fields the write
+    /// changed become the manager's.
+    Update(&'a str),
+    /// The caller computed the object's `managedFields` (server-side apply, or a
+    /// `/scale` write mapped back onto its parent); they are stored as they are.
+    Computed,
+}
+
 /// The current state of an object, read from storage for a write.
 #[derive(Debug)]
 pub(crate) struct Current {
@@ -344,6 +366,7 @@ impl<'a> Store<'a> {
         obj: &mut Map<String, Value>,
         meta: &mut ObjectMeta,
         now: jiff::Timestamp,
+        owner: Owner<'_>,
     ) -> ApiResult<()> {
         meta.uid = Some(new_uid());
         meta.creation_timestamp = Some(timestamp(now));
@@ -352,8 +375,6 @@ impl<'a> Store<'a> {
         meta.self_link = None;
         meta.resource_version = None;
         meta.generation = self.res.strategy.generation.then_some(1);
-        // Field ownership is not tracked yet; never store what a client claims.
-        meta.managed_fields = None;
         match &self.res.create_status {
             CreateStatus::Keep => {}
             CreateStatus::Clear => {
@@ -372,7 +393,71 @@ impl<'a> Store<'a> {
             return Err(self.invalid(meta.name.as_deref().unwrap_or_default(), &errs));
         }
         set_meta(obj, meta);
+        if let Owner::Update(manager) = owner {
+            self.track(None, obj, manager, Part::Main, now);
+        }
         Ok(())
+    }
+
+    /// The schema of the resource's kind.
+    fn schema(&self) -> Option<crate::schema::Cursor<'static>> {
+        let gvk = &self.res.gvk;
+        crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
+    }
+
+    /// The fields a write through `part` never owns: what the strategy resets.
+    pub(crate) fn reset_fields(&self, part: Part) -> Option<crate::apply::FieldSet> {
+        use crate::apply::{FieldSet, Path};
+        match part {
+            Part::Main if self.res.subresource("status").is_some() => {
+                Some(FieldSet::from_paths([&Path::fields(&["status"])]))
+            }
+            // Workload status strategies keep spec and labels (upstream's
+            // `GetResetFields` of e.g. `deploymentStatusStrategy`).
+            Part::Status => Some(FieldSet::from_paths([
+                &Path::fields(&["spec"]),
+                &Path::fields(&["metadata", "labels"]),
+            ])),
+            _ => None,
+        }
+    }
+
+    /// Records in `new`'s `managedFields` what `manager` changed from `old` (`None`:
+    /// a create). As upstream, a failure never fails the write: the object is stored
+    /// without managed fields and the failure is logged.
+    fn track(
+        &self,
+        old: Option<&Map<String, Value>>,
+        new: &mut Map<String, Value>,
+        manager: &str,
+        part: Part,
+        now: jiff::Timestamp,
+    ) {
+        let Some(schema) = self.schema() else {
+            return;
+        };
+        let now = timestamp(now);
+        let reset = self.reset_fields(part);
+        let api_version = self.res.api_version();
+        let req = crate::apply::Request {
+            manager,
+            api_version: &api_version,
+            kind: &self.res.gvk.kind,
+            subresource: part.subresource(),
+            now: &now,
+            reset_fields: reset.as_ref(),
+        };
+        let old = old.map(|o| Value::Object(o.clone()));
+        let mut value = Value::Object(std::mem::take(new));
+        if let Err(e) = crate::apply::update(schema, old.as_ref(), &mut value, &req) {
+            tracing::warn!(resource = %self.res.plural, error = %e, "managed fields not updated");
+            if let Some(Value::Object(m)) = value.get_mut("metadata") {
+                m.remove("managedFields");
+            }
+        }
+        if let Value::Object(m) = value {
+            *new = m;
+        }
     }
 
     /// POST: creates an object in `ns` (ignored for cluster-scoped resources).
@@ -381,6 +466,7 @@ impl<'a> Store<'a> {
         ns: &str,
         mut obj: Map<String, Value>,
         opts: &CreateOptions,
+        owner: Owner<'_>,
     ) -> ApiResult<Written> {
         check_type(self.res, &mut obj)?;
         let mut meta = meta_of(self.res, &obj)?;
@@ -421,7 +507,7 @@ impl<'a> Store<'a> {
             } else {
                 body.take().unwrap_or_default()
             };
-            self.prepare_create(&mut o, &mut m, now)?;
+            self.prepare_create(&mut o, &mut m, now, owner)?;
             let name = m.name.clone().unwrap_or_default();
             last_name.clone_from(&name);
             // Addresses and ports are assigned once the object is valid (a dry run sees
@@ -525,6 +611,7 @@ impl<'a> Store<'a> {
         mut obj: Map<String, Value>,
         part: Part,
         dry_run: bool,
+        owner: Owner<'_>,
     ) -> ApiResult<Written> {
         check_type(self.res, &mut obj)?;
         let mut meta = meta_of(self.res, &obj)?;
@@ -579,7 +666,7 @@ impl<'a> Store<'a> {
                     },
                     ..CreateOptions::default()
                 };
-                let created = self.create(ns, obj.clone(), &opts).await;
+                let created = self.create(ns, obj.clone(), &opts, owner).await;
                 if let Err(e) = &created
                     && e.0.is_already_exists()
                 {
@@ -620,7 +707,7 @@ impl<'a> Store<'a> {
                 None => cur.kv.mod_revision,
             };
             match self
-                .apply_update(ns, name, obj.clone(), &cur, expected, part, dry_run)
+                .apply_update(ns, name, obj.clone(), &cur, expected, part, owner, dry_run)
                 .await
             {
                 Err(UpdateError::Conflict) if pinned.is_none() => continue,
@@ -647,9 +734,17 @@ impl<'a> Store<'a> {
         cur: &Current,
         expected: Revision,
         part: Part,
+        owner: Owner<'_>,
         dry_run: bool,
     ) -> Result<Written, UpdateError> {
         let old = &cur.obj;
+        let body_managed = match owner {
+            Owner::Computed => body
+                .get("metadata")
+                .and_then(|m| m.get("managedFields"))
+                .cloned(),
+            Owner::Update(_) => None,
+        };
         let old_meta = meta_of(self.res, old)?;
         let has_status = self.res.subresource("status").is_some();
         let mut new = match part {
@@ -699,13 +794,29 @@ impl<'a> Store<'a> {
             .clone_from(&old_meta.deletion_timestamp);
         meta.deletion_grace_period_seconds = old_meta.deletion_grace_period_seconds;
         meta.generation = old_meta.generation;
-        meta.managed_fields = None;
         meta.self_link = None;
         meta.resource_version = None;
         if meta.generate_name.is_none() {
             meta.generate_name.clone_from(&old_meta.generate_name);
         }
         set_meta(&mut new, &meta);
+        if part == Part::Main {
+            // Every decode defaults upstream, so an update is defaulted like a create.
+            strategy::defaults(self.res, &mut new);
+        }
+        match owner {
+            Owner::Update(manager) => {
+                self.track(Some(old), &mut new, manager, part, jiff::Timestamp::now());
+            }
+            Owner::Computed => {
+                if let Some(Value::Object(m)) = new.get_mut("metadata") {
+                    match body_managed {
+                        Some(mf) => m.insert("managedFields".into(), mf),
+                        None => m.remove("managedFields"),
+                    };
+                }
+            }
+        }
         if part == Part::Main {
             strategy::prepare_for_update(self.res, &mut new, old);
             strategy::decode_check(self.res, &new).map_err(|why| decode_error(self.res, &why))?;

@@ -311,6 +311,7 @@ pub(crate) fn prepare_for_create(
     obj: &mut Map<String, Value>,
     meta: &mut ObjectMeta,
 ) {
+    defaults(res, obj);
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "Namespace") => {
             let spec = obj_at(obj, &["spec"]);
@@ -321,15 +322,18 @@ pub(crate) fn prepare_for_create(
                 .get_or_insert_with(Default::default)
                 .insert(NAMESPACE_NAME_LABEL.into(), name);
         }
-        ("", "Secret") => {
-            default(obj, "type", json!("Opaque"));
-            merge_string_data(obj);
-        }
-        ("", "Pod") => {
-            pod_spec_defaults(obj_at(obj, &["spec"]));
-        }
+        ("", "Secret") => merge_string_data(obj),
+        _ => {}
+    }
+}
+
+/// The defaults of a kind's fields, as upstream's decoding fills them in on every
+/// create and update.
+pub(crate) fn defaults(res: &Resource, obj: &mut Map<String, Value>) {
+    match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
+        ("", "Secret") => default(obj, "type", json!("Opaque")),
+        ("", "Pod") => pod_spec_defaults(obj_at(obj, &["spec"])),
         ("", "Service") => service_defaults(obj),
-        ("", "ServiceAccount") | ("", "ConfigMap") => {}
         ("apps", "Deployment") => {
             let spec = obj_at(obj, &["spec"]);
             default(spec, "replicas", json!(1));

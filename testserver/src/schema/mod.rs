@@ -256,10 +256,6 @@ impl<'a> Cursor<'a> {
     }
 
     /// A list's list type.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "server-side apply reads it; it lands next")
-    )]
     pub(crate) fn list_type(&self) -> Option<&'a ListType> {
         match self.kind() {
             Kind::List { list_type, .. } => Some(list_type),
@@ -269,10 +265,6 @@ impl<'a> Cursor<'a> {
 
     /// Whether a struct or map is atomic (replaced and owned as a whole). Lists: see
     /// [`list_type`](Self::list_type); scalars are always atomic leaves.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "server-side apply reads it; it lands next")
-    )]
     pub(crate) fn is_atomic(&self) -> bool {
         match self.kind() {
             Kind::Struct { atomic, .. } | Kind::Map { atomic, .. } => *atomic,

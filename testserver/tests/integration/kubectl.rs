@@ -615,3 +615,83 @@ async fn kubectl_apply_twice_removes_what_the_manifest_dropped() {
     let same = run_stdin(&k, &["diff", "-f", "-"], &second).await;
     assert_eq!(same.code, 0, "diff: {}\n{}", same.stdout, same.stderr);
 }
+
+/// apply --server-side twice (a dropped container goes), a conflict with another
+/// manager, then --force-conflicts takes the field over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_server_side_apply_with_conflicts() {
+    let (_server, k) = tls_server().await;
+    run_stdin(&k, &["apply", "--server-side", "-f", "-"], DEPLOYMENT)
+        .await
+        .ok()
+        .stdout_is("deployment.apps/web serverside-applied");
+    let second = DEPLOYMENT.replace("      - name: sidecar\n        image: busybox:1\n", "");
+    run_stdin(&k, &["apply", "--server-side", "-f", "-"], &second)
+        .await
+        .ok()
+        .stdout_is("deployment.apps/web serverside-applied");
+    run(
+        &k,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[*].name}",
+        ],
+    )
+    .await
+    .ok()
+    .stdout_is("app");
+    // Another manager sets replicas, which the first one's file also sets.
+    let scaler =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n";
+    run_stdin(
+        &k,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=scaler",
+            "-f",
+            "-",
+        ],
+        scaler,
+    )
+    .await
+    .fails()
+    .stderr_has(r#"Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas"#);
+    run_stdin(
+        &k,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=scaler",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        scaler,
+    )
+    .await
+    .ok()
+    .stdout_is("deployment.apps/web serverside-applied");
+    run(
+        &k,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "--show-managed-fields",
+            "-o",
+            "jsonpath={.spec.replicas} {.metadata.managedFields[*].manager}",
+        ],
+    )
+    .await
+    .ok()
+    .stdout_is("4 kubectl scaler");
+    // The first manager's file now conflicts in turn.
+    run_stdin(&k, &["apply", "--server-side", "-f", "-"], &second)
+        .await
+        .fails()
+        .stderr_has(r#"conflict with "scaler": .spec.replicas"#);
+}

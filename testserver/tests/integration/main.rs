@@ -4,6 +4,8 @@
 /// Helpers: JSON client, watch reader, kubectl runner.
 mod support;
 
+/// Server-side apply and managed fields.
+mod apply;
 /// Malformed and invalid requests, limits, and the panic guard.
 mod bad_input;
 /// Create, get, update, patch, delete and subresources on individual objects.
