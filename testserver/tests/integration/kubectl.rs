@@ -694,4 +694,17 @@ async fn kubectl_server_side_apply_with_conflicts() {
         .await
         .fails()
         .stderr_has(r#"conflict with "scaler": .spec.replicas"#);
+    // What get -o yaml prints applies back as it is (status, uid and timestamps
+    // included), taking over everything in it.
+    let live = run(&k, &["get", "deployment", "web", "-o", "yaml"])
+        .await
+        .ok();
+    run_stdin(
+        &k,
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        &live.stdout,
+    )
+    .await
+    .ok()
+    .stdout_is("deployment.apps/web serverside-applied");
 }
