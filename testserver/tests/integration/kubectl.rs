@@ -608,6 +608,25 @@ async fn kubectl_apply_twice_removes_what_the_manifest_dropped() {
     .await
     .ok()
     .stdout_is("app/nginx:3/someone-else");
+    // The annotation now records the second manifest, for the next three-way patch.
+    let last = run(
+        &k,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            r"jsonpath={.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}",
+        ],
+    )
+    .await
+    .ok();
+    assert!(
+        last.stdout.contains(r#""image":"nginx:3""#),
+        "{}",
+        last.stdout
+    );
+    assert!(!last.stdout.contains("sidecar"), "{}", last.stdout);
     run_stdin(&k, &["apply", "-f", "-"], &second)
         .await
         .ok()
