@@ -1,15 +1,28 @@
-//! The synchronous heart of a queue: the state behind its one lock, and the
-//! protocol that decides when a parked `get` must be woken.
+//! The synchronous heart of a queue: the state, the inbox adds go through,
+//! and the protocol that decides when a parked `get` must be woken.
 //!
-//! Every operation hashes its item before taking the lock and then does one
-//! short critical section: look the item up in the index, flip a flag or two,
-//! link or unlink a record. Nothing is cloned under the lock except the item
-//! `get` hands out, and nothing is allocated except a new record.
+//! An add never waits for a worker. If the state lock is free, the add
+//! takes it and is applied at once (the item is de-duplicated right there,
+//! and a parked getter is woken only if the item is actually ready). If a
+//! worker holds it, the add appends to a small inbox under its own lock and
+//! returns; whoever takes the state lock next (a `get`, `done`, `len`, a
+//! shutdown, the timer) applies the inbox first, in arrival order, so no
+//! reader can tell the difference from applying each add at once: an add's
+//! place in the order is its append. Waiting for the state lock instead
+//! would tie a producer to the workers' scheduling: on a loaded machine a
+//! worker preempted while holding the lock stalled every producer for as
+//! long as it was off the CPU.
+//!
+//! An add waits for the state lock in two cases only: the inbox is full
+//! (memory stays bounded by the distinct items plus the limit), and the
+//! queue needs the instant of each add (named queues: the depth gauge and
+//! the queue-duration histogram; queues that used a priority other than
+//! `Normal`: aging).
 //!
 //! Waking follows one rule: a getter that found nothing is counted as a
-//! waiter under the lock, and whoever makes an item ready while a getter is
-//! counted wakes one, one per newly ready item. Adds that coalesce (the item
-//! was already waiting) wake nobody.
+//! waiter, and whoever makes an item ready while a counted getter has not
+//! been woken yet wakes one, one per newly ready item. Adds that coalesce
+//! wake nobody.
 //!
 //! The async shell ([`Queue`](crate::Queue)) parks on tokio's `Notify`; the
 //! loom models in `src/tests/` drive this same code from threads.
@@ -19,8 +32,38 @@ use std::hash::{BuildHasher, Hash};
 use tokio::time::Instant;
 
 use crate::config::{Priority, QueueConfig};
-use crate::loom::{Mutex, MutexGuard};
-use crate::state::{AfterOutcome, ItemHasher, Pop, State};
+use crate::loom::{AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::state::{AfterOutcome, ItemHasher, Pending, Pop, State};
+
+/// Adds waiting in the inbox beyond which the adder applies them itself, so
+/// memory stays bounded by the distinct items (plus this) even when no
+/// worker is taking items and the same keys keep coming.
+const INBOX_LIMIT: usize = 1024;
+
+/// Adds not yet applied, and the getters parked for an item.
+#[derive(Debug)]
+struct Inbox<T> {
+    /// Pending adds in arrival order.
+    adds: Vec<Pending<T>>,
+    /// Number of `get` calls parked. Invariant: a getter is counted only
+    /// while holding the state lock, after finding no item and `adds` empty;
+    /// so an add appended later, or applied later under the state lock, sees
+    /// the count and wakes one.
+    waiters: usize,
+    /// Wake-ups sent to parked getters that have not come back yet: a new
+    /// ready item wakes a getter only if `waiters > woken`, so a burst of
+    /// items while a woken getter is still on its way does not notify again
+    /// and again. Invariant: `woken <= waiters`. A getter that comes back
+    /// takes one off (one that was woken by shutdown may take off another's,
+    /// which only causes an extra wake-up); a getter that gives up clamps it,
+    /// since tokio forwards a wake-up its `Notified` had not received to
+    /// another waiter, or keeps it as the permit the next `get` consumes.
+    woken: usize,
+    /// Adds bypass the inbox (see the module docs). Set at construction for
+    /// named queues, or by the first add with a priority other than `Normal`;
+    /// never cleared. Invariant: `adds` only holds adds made before it was set.
+    direct: bool,
+}
 
 /// What a `done` asks of the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +74,22 @@ pub(crate) struct DoneWake {
     pub(crate) drained: bool,
 }
 
-/// The state of one queue and the hasher its items are hashed with.
+/// State and inbox of one queue.
+///
+/// Lock order: `state` before `inbox`.
 #[derive(Debug)]
 pub(crate) struct Core<T> {
     state: Mutex<State<T>>,
-    /// A copy of the state's hasher, so items are hashed outside the lock.
+    inbox: Mutex<Inbox<T>>,
+    /// Whether the inbox may hold adds, so that readers of the state skip the
+    /// inbox lock when it is empty. Invariant: `true` whenever `inbox.adds`
+    /// is non-empty; written only under the inbox lock. A reader holding the
+    /// state lock that sees `false` has nothing to apply that happened before
+    /// it: the push that would make it `true` released the inbox lock after
+    /// the store, and a drain that cleared it applied those adds under the
+    /// state lock this reader now holds.
+    pending: AtomicBool,
+    /// A copy of the state's hasher, so items are hashed outside both locks.
     hasher: ItemHasher,
 }
 
@@ -44,6 +98,13 @@ impl<T: Clone + Eq + Hash> Core<T> {
         let state = State::new(config);
         Self {
             hasher: state.hasher().clone(),
+            inbox: Mutex::new(Inbox {
+                adds: Vec::new(),
+                waiters: 0,
+                woken: 0,
+                direct: state.has_metrics(),
+            }),
+            pending: AtomicBool::new(false),
             state: Mutex::new(state),
         }
     }
@@ -52,19 +113,99 @@ impl<T: Clone + Eq + Hash> Core<T> {
         self.hasher.hash_one(item)
     }
 
+    /// Locks the state with every pending add applied.
     fn lock(&self) -> MutexGuard<'_, State<T>> {
+        let mut state = self.state.lock();
+        self.apply_inbox(&mut state);
+        state
+    }
+
+    /// Locks the state as it is, for reads that pending adds cannot change.
+    fn lock_raw(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock()
     }
 
+    /// Applies every pending add. Returns how many items were newly queued.
+    fn apply_inbox(&self, state: &mut State<T>) -> usize {
+        if !self.pending.load(Ordering::Acquire) {
+            return 0;
+        }
+        let mut batch = state.take_scratch();
+        {
+            let mut inbox = self.inbox.lock();
+            std::mem::swap(&mut inbox.adds, &mut batch);
+            self.pending.store(false, Ordering::Relaxed);
+        }
+        let queued = state.apply(&mut batch);
+        state.put_scratch(batch);
+        queued
+    }
+
+    /// Claims up to `ready` wake-ups for newly ready items: one per parked
+    /// getter not woken yet. Returns how many getters to wake.
+    fn claim_wakes(&self, ready: usize) -> usize {
+        if ready == 0 {
+            return 0;
+        }
+        let mut inbox = self.inbox.lock();
+        let wakes = ready.min(inbox.waiters - inbox.woken);
+        inbox.woken += wakes;
+        wakes
+    }
+
     /// Records an add of `item`. Returns whether to wake one parked `get`.
+    ///
+    /// Never waits for the state lock unless the queue needs every add
+    /// applied at once or the inbox is full: when the lock is free the add
+    /// is applied now; when a worker holds it the add goes to the inbox.
     pub(crate) fn add(&self, item: T, priority: Priority) -> bool {
         let hash = self.hash(&item);
-        let (wake, _spare) = {
-            let mut state = self.lock();
-            let (queued, spare) = state.add(item, hash, priority);
-            (state.wakes(usize::from(queued)) > 0, spare)
+        if let Some(mut state) = self.state.try_lock() {
+            if priority != Priority::Normal {
+                self.inbox.lock().direct = true;
+            }
+            return self.add_locked(&mut state, item, hash, priority);
+        }
+        let item = {
+            let mut inbox = self.inbox.lock();
+            if priority != Priority::Normal {
+                inbox.direct = true;
+            }
+            if !inbox.direct && inbox.adds.len() < INBOX_LIMIT {
+                inbox.adds.push(Pending {
+                    item,
+                    hash,
+                    priority,
+                });
+                if inbox.adds.len() == 1 {
+                    self.pending.store(true, Ordering::Release);
+                }
+                // A getter counted itself after seeing the inbox empty, so
+                // it has not seen this add: wake one, which applies it.
+                let wake = inbox.waiters > inbox.woken;
+                if wake {
+                    inbox.woken += 1;
+                }
+                return wake;
+            }
+            item
         };
-        wake
+        let mut state = self.state.lock();
+        self.add_locked(&mut state, item, hash, priority)
+    }
+
+    /// An add under the state lock: pending adds first, so arrival order is
+    /// kept, then this one. Returns whether to wake one parked `get`.
+    fn add_locked(
+        &self,
+        state: &mut MutexGuard<'_, State<T>>,
+        item: T,
+        hash: u64,
+        priority: Priority,
+    ) -> bool {
+        let queued = self.apply_inbox(state);
+        let (own, _spare) = state.add(item, hash, priority);
+        self.claim_wakes(queued + usize::from(own)) > 0
     }
 
     /// Hands out the next item, or says why not. `counted` says the caller
@@ -72,7 +213,28 @@ impl<T: Clone + Eq + Hash> Core<T> {
     /// caller is counted and must call this again, or [`Core::uncount`],
     /// once it wakes or gives up.
     pub(crate) fn pop(&self, counted: bool) -> Pop<T> {
-        self.lock().pop(counted)
+        if counted {
+            let mut inbox = self.inbox.lock();
+            inbox.waiters -= 1;
+            inbox.woken = inbox.woken.saturating_sub(1).min(inbox.waiters);
+        }
+        let mut state = self.lock();
+        loop {
+            if let Some(item) = state.try_pop() {
+                return Pop::Item(item);
+            }
+            if state.is_shutting_down() {
+                return Pop::Closed;
+            }
+            let mut inbox = self.inbox.lock();
+            if inbox.adds.is_empty() {
+                inbox.waiters += 1;
+                return Pop::Wait;
+            }
+            // Adds arrived since the state was locked: apply them and look again.
+            drop(inbox);
+            self.apply_inbox(&mut state);
+        }
     }
 
     /// Hands out the next item if one is ready; never counts a waiter.
@@ -80,24 +242,26 @@ impl<T: Clone + Eq + Hash> Core<T> {
         self.lock().try_pop()
     }
 
-    /// A counted getter was cancelled.
+    /// A counted getter gave up (its `get` was cancelled).
     pub(crate) fn uncount(&self) {
-        self.lock().uncount();
+        let mut inbox = self.inbox.lock();
+        inbox.waiters -= 1;
+        inbox.woken = inbox.woken.min(inbox.waiters);
     }
 
-    /// Ends processing of `item`.
+    /// Ends processing of `item`. Adds recorded before are applied first: an
+    /// add of `item` made while it was processed must make it dirty, and
+    /// adds of other items keep their place ahead of the requeue.
     pub(crate) fn done(&self, item: &T) -> DoneWake {
         let hash = self.hash(item);
-        let (wake, _removed) = {
+        let (outcome, _removed) = {
             let mut state = self.lock();
-            let (outcome, removed) = state.done(item, hash);
-            let wake = DoneWake {
-                getter: state.wakes(usize::from(outcome.requeued)) > 0,
-                drained: outcome.drained,
-            };
-            (wake, removed)
+            state.done(item, hash)
         };
-        wake
+        DoneWake {
+            getter: self.claim_wakes(usize::from(outcome.requeued)) > 0,
+            drained: outcome.drained,
+        }
     }
 
     /// Schedules `item` (see [`State::add_after`]). Returns the outcome and
@@ -109,10 +273,9 @@ impl<T: Clone + Eq + Hash> Core<T> {
         priority: Priority,
     ) -> (AfterOutcome, bool) {
         let hash = self.hash(&item);
-        let mut state = self.lock();
-        let outcome = state.add_after(item, hash, ready_at, priority);
+        let outcome = self.lock().add_after(item, hash, ready_at, priority);
         let wake = match outcome {
-            AfterOutcome::Added { queued } => state.wakes(usize::from(queued)) > 0,
+            AfterOutcome::Added { queued } => self.claim_wakes(usize::from(queued)) > 0,
             _ => false,
         };
         (outcome, wake)
@@ -121,25 +284,27 @@ impl<T: Clone + Eq + Hash> Core<T> {
     /// Adds every scheduled item due at `now`. Returns how many parked
     /// getters to wake and the next deadline, or `None` when shutting down.
     pub(crate) fn add_due(&self, now: Instant) -> Option<(usize, Option<Instant>)> {
-        let mut state = self.lock();
-        if state.is_shutting_down() {
-            return None;
-        }
-        let queued = state.add_due(now);
-        Some((state.wakes(queued), state.next_due()))
+        let (queued, next) = {
+            let mut state = self.lock();
+            if state.is_shutting_down() {
+                return None;
+            }
+            (state.add_due(now), state.next_due())
+        };
+        Some((self.claim_wakes(queued), next))
     }
 
-    /// Stops the queue.
+    /// Stops the queue; pending adds that came first are applied before.
     pub(crate) fn shut_down(&self, drain: bool) {
         self.lock().shut_down(drain);
     }
 
     pub(crate) fn is_drained(&self) -> bool {
-        self.lock().is_drained()
+        self.lock_raw().is_drained()
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
-        self.lock().is_shutting_down()
+        self.lock_raw().is_shutting_down()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -147,14 +312,15 @@ impl<T: Clone + Eq + Hash> Core<T> {
     }
 
     pub(crate) fn waiting_len(&self) -> usize {
-        self.lock().waiting_len()
+        self.lock_raw().waiting_len()
     }
 
     pub(crate) fn has_metrics(&self) -> bool {
-        self.lock().has_metrics()
+        self.lock_raw().has_metrics()
     }
 
-    /// Refreshes the unfinished-work gauges. `false` once shutting down.
+    /// Refreshes the unfinished-work gauges (and applies pending adds, so the
+    /// depth gauge lags by at most one refresh). `false` once shutting down.
     pub(crate) fn update_unfinished_work(&self, now: Instant) -> bool {
         self.lock().update_unfinished_work(now)
     }

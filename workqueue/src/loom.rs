@@ -8,6 +8,11 @@
 
 #[cfg(not(kubeforge_loom))]
 pub(crate) use parking_lot::{Mutex, MutexGuard};
+#[cfg(not(kubeforge_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, Ordering};
+
+#[cfg(kubeforge_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(kubeforge_loom)]
 pub(crate) use self::mocked::{Mutex, MutexGuard};
@@ -32,6 +37,14 @@ mod mocked {
             self.0
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            match self.0.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
         }
     }
 }

@@ -94,6 +94,14 @@ impl<T: Eq> Links for Items<T, Status> {
     }
 }
 
+/// An add recorded in the inbox and not yet applied.
+#[derive(Debug)]
+pub(crate) struct Pending<T> {
+    pub(crate) item: T,
+    pub(crate) hash: u64,
+    pub(crate) priority: Priority,
+}
+
 /// What `Core::pop` found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Pop<T> {
@@ -151,11 +159,9 @@ pub(crate) struct State<T> {
     timers: Timers,
     /// Number of items with a scheduled add.
     scheduled: usize,
-    /// Number of `get` calls parked for an item. Invariant: a getter is
-    /// counted only after it found nothing to take under this lock, and
-    /// until it takes the lock again (or gives up); so whoever makes an item
-    /// ready while this is non-zero must wake one.
-    waiters: usize,
+    /// Reused buffer for applying the inbox (see `core.rs`); empty
+    /// outside that.
+    scratch: Vec<Pending<T>>,
     /// Set once by `shut_down`/`shut_down_with_drain`; adds are ignored after.
     shutting_down: bool,
     /// `shut_down_with_drain` is waiting for `processing` to reach zero; a
@@ -174,7 +180,7 @@ impl<T: Clone + Eq + Hash> State<T> {
             processing: 0,
             timers: Timers::new(),
             scheduled: 0,
-            waiters: 0,
+            scratch: Vec::new(),
             shutting_down: false,
             draining: false,
             metrics: QueueMetrics::new(config.name.as_deref(), config.metrics_provider.as_ref()),
@@ -257,32 +263,25 @@ impl<T: Clone + Eq + Hash> State<T> {
         Some(record.item.clone())
     }
 
-    /// Hands out the next ready item, or says why not. `counted` says the
-    /// caller was counted as a waiter by its previous call; on
-    /// [`Pop::Wait`] it is counted (again), and must call this again or
-    /// [`State::uncount`] once it wakes or gives up.
-    pub(crate) fn pop(&mut self, counted: bool) -> Pop<T> {
-        if counted {
-            self.waiters -= 1;
+    /// Applies `adds` (taken from the inbox) in order, leaving it empty.
+    /// Returns how many items were newly queued.
+    pub(crate) fn apply(&mut self, adds: &mut Vec<Pending<T>>) -> usize {
+        let mut queued = 0;
+        for add in adds.drain(..) {
+            queued += usize::from(self.add(add.item, add.hash, add.priority).0);
         }
-        if let Some(item) = self.try_pop() {
-            return Pop::Item(item);
-        }
-        if self.shutting_down {
-            return Pop::Closed;
-        }
-        self.waiters += 1;
-        Pop::Wait
+        queued
     }
 
-    /// A counted getter gave up.
-    pub(crate) fn uncount(&mut self) {
-        self.waiters -= 1;
+    /// Lends out the inbox buffer (empty).
+    pub(crate) fn take_scratch(&mut self) -> Vec<Pending<T>> {
+        std::mem::take(&mut self.scratch)
     }
 
-    /// How many parked getters to wake for `queued` newly ready items.
-    pub(crate) fn wakes(&self, queued: usize) -> usize {
-        queued.min(self.waiters)
+    /// Returns the inbox buffer, emptied, keeping its capacity.
+    pub(crate) fn put_scratch(&mut self, scratch: Vec<Pending<T>>) {
+        debug_assert!(scratch.is_empty());
+        self.scratch = scratch;
     }
 
     /// Ends processing of `item`; if it was added meanwhile, it goes back in

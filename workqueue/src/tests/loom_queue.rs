@@ -234,3 +234,20 @@ fn loom_drain_waits_for_in_flight_work() {
         queue.core.check_invariants();
     });
 }
+
+/// An add racing a getter that is about to park reaches it, whether the add
+/// is applied at once or goes through the inbox because the getter holds
+/// the state lock: the getter returns the item with no shutdown to wake it.
+#[test]
+fn loom_add_racing_a_parking_getter_is_handed_to_it() {
+    model(|| {
+        let queue = Harness::new();
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.get())
+        };
+        queue.add(1);
+        assert_eq!(getter.join().expect("getter"), Some(1));
+        queue.core.check_invariants();
+    });
+}

@@ -184,3 +184,55 @@ async fn add_before_done_keeps_fifo_order_with_the_requeue() {
     assert_eq!(queue.get().await, Some(2));
     assert_eq!(queue.get().await, Some(1));
 }
+
+/// No wake-up is lost: bursts of adds reach parked workers while some of
+/// their `get` calls are being cancelled, and every burst is handed out with
+/// no shutdown to wake anyone. A lost wake-up leaves an item waiting with
+/// every worker asleep, and the guard below fails instead of hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_reach_parked_workers_while_gets_are_cancelled() {
+    let queue: Queue<u32> = Queue::new();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..3u64)
+        .map(|w| {
+            let (queue, handled) = (queue.clone(), handled.clone());
+            tokio::spawn(async move {
+                for n in 0u64.. {
+                    let key = if (n + w) % 3 == 0 {
+                        // Give up on this `get` once it has parked.
+                        tokio::select! {
+                            biased;
+                            key = queue.get() => key,
+                            () = tokio::task::yield_now() => continue,
+                        }
+                    } else {
+                        queue.get().await
+                    };
+                    let Some(key) = key else { break };
+                    handled.fetch_add(1, Ordering::SeqCst);
+                    queue.done(&key);
+                }
+            })
+        })
+        .collect();
+    let mut expected = 0;
+    for round in 0..300u32 {
+        let burst = 1 + round % 5;
+        for k in 0..burst {
+            queue.add(round * 10 + k);
+        }
+        expected += burst as usize;
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while handled.load(Ordering::SeqCst) < expected {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("every item of the burst is handed out");
+    }
+    queue.shut_down();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    assert_eq!(handled.load(Ordering::SeqCst), expected);
+}
