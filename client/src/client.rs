@@ -247,7 +247,7 @@ impl Client {
         request: http::Request<Vec<u8>>,
     ) -> Result<T, Error> {
         let bytes = self.request_bytes(request).await?;
-        serde_json::from_slice(&bytes).map_err(Error::Decode)
+        crate::api::decode_json(&bytes)
     }
 
     /// Like [`Client::request`], returning the raw body.
@@ -302,7 +302,7 @@ impl Client {
     pub async fn apiserver_version(&self) -> Result<ServerVersion, Error> {
         let req = transport::Request::new(http::Method::GET, "/version".to_owned());
         let bytes = self.transport.send_bytes(&req).await?;
-        serde_json::from_slice(&bytes).map_err(Error::Decode)
+        crate::api::decode_json(&bytes)
     }
 }
 

@@ -242,7 +242,7 @@ impl Discovery {
             .is_some_and(|ct| ct.contains("as=APIGroupDiscoveryList"));
         let bytes = resp.bytes().await.map_err(crate::transport::body_error)?;
         Ok(if is_aggregated {
-            Document::Aggregated(serde_json::from_slice(&bytes).map_err(Error::Decode)?)
+            Document::Aggregated(super::decode_json(&bytes)?)
         } else {
             Document::Legacy(bytes)
         })
@@ -251,10 +251,10 @@ impl Discovery {
     async fn legacy_groups(&self, doc: &[u8], core: bool) -> Result<Vec<DiscoveredGroup>, Error> {
         // (group, versions preferred first)
         let wanted: Vec<(String, Vec<String>)> = if core {
-            let versions: wire::ApiVersions = serde_json::from_slice(doc).map_err(Error::Decode)?;
+            let versions: wire::ApiVersions = super::decode_json(doc)?;
             vec![(String::new(), versions.versions)]
         } else {
-            let list: wire::ApiGroupList = serde_json::from_slice(doc).map_err(Error::Decode)?;
+            let list: wire::ApiGroupList = super::decode_json(doc)?;
             list.groups
                 .into_iter()
                 .map(|g| {
@@ -304,7 +304,7 @@ impl Discovery {
         };
         let req = Request::new(Method::GET, path);
         let bytes = self.inner.client.transport().send_bytes(&req).await?;
-        serde_json::from_slice(&bytes).map_err(Error::Decode)
+        super::decode_json(&bytes)
     }
 }
 

@@ -174,7 +174,7 @@ struct KindProbe<'a> {
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(Error::Decode)
+    super::decode_json(bytes)
 }
 
 fn encode<T: Serialize>(obj: &T) -> Result<Vec<u8>, Error> {
@@ -337,7 +337,7 @@ where
             JSON
         };
         let req = Request::new(Method::GET, path).accept(accept);
-        decode(&self.client.transport().send_bytes(&req).await?)
+        super::list::decode_list(self.client.transport().send_bytes(&req).await?).await
     }
 
     /// Every object, fetched page by page (`opts.limit` per page, 500 when unset) and

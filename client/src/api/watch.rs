@@ -90,16 +90,13 @@ pub(crate) fn events<K: DeserializeOwned + Send + 'static>(
     };
     futures::stream::unfold(lines, |mut lines| async move {
         let line = lines.next().await?;
-        let event = line.and_then(|line| {
-            let decoded = match line {
-                Line::InChunk(start, end) => serde_json::from_slice(&lines.chunk[start..end]),
-                Line::Partial => {
-                    let r = serde_json::from_slice(&lines.partial);
-                    lines.partial.clear();
-                    r
-                }
-            };
-            decoded.map_err(Error::Decode)
+        let event = line.and_then(|line| match line {
+            Line::InChunk(start, end) => super::decode_json(&lines.chunk[start..end]),
+            Line::Partial => {
+                let r = super::decode_json(&lines.partial);
+                lines.partial.clear();
+                r
+            }
         });
         Some((event, lines))
     })

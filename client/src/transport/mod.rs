@@ -277,3 +277,41 @@ pub(crate) fn error_from_body(code: u16, body: &[u8]) -> Error {
         body: text.trim_end().to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_become_a_status_or_a_code_and_text() {
+        // a Status without a code takes the response's
+        let err = error_from_body(
+            404,
+            br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","message":"pods \"x\" not found"}"#,
+        );
+        assert!(err.is_not_found());
+        assert_eq!(err.status().map(|s| s.code), Some(404));
+        assert_eq!(err.to_string(), r#"pods "x" not found"#);
+
+        // JSON that is not a Status is kept as text
+        let err = error_from_body(502, br#"{"error":"upstream down"}"#);
+        assert_eq!(
+            err.to_string(),
+            r#"the server answered 502: {"error":"upstream down"}"#
+        );
+        assert!(err.status().is_none());
+
+        // an HTML page from a proxy, cut to a bounded size
+        let page = format!("<html>{}</html>\n", "x".repeat(10_000));
+        let err = error_from_body(503, page.as_bytes());
+        assert!(err.is_service_unavailable());
+        match err {
+            Error::Http { code, body } => {
+                assert_eq!(code, 503);
+                assert!(body.len() <= MAX_ERROR_BODY + '…'.len_utf8());
+                assert!(body.starts_with("<html>"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,9 +1,8 @@
-//! The kubeforge-client integration tests: one binary, every test against a real
+//! The kubeforge-client integration tests: one binary; API tests run against a real
 //! `TestServer` over TLS.
-//!
-//! When `config.rs` (kubeconfig loading and credentials, owned by the config work)
-//! lands in this directory, declare it here as `mod config;`.
 
+// Kubeconfig loading and merging, credentials, exec plugins, in-cluster config.
+mod config;
 // Every verb of `Api<K>` on k8s-openapi types: ConfigMap, Pod, Deployment.
 mod typed;
 // Watches: events, bookmarks, streaming lists, metadata-only watches.

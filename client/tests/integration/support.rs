@@ -1,5 +1,6 @@
 //! Set-up shared by the tests: a TLS `TestServer` and a client for it.
 
+use kubeforge_client::config::{Kubeconfig, KubeconfigOptions};
 use kubeforge_client::{Client, ClientBuilder, Config};
 use kubeforge_testserver::TestServer;
 
@@ -12,9 +13,12 @@ pub(crate) async fn server() -> TestServer {
         .expect("test server starts")
 }
 
-/// A config trusting the server's CA.
+/// The config of the server's own kubeconfig: its CA, and the admin's client
+/// certificate.
 pub(crate) fn config(server: &TestServer) -> Config {
-    kubeforge_client::__doctest::config(server.base_url(), server.ca_pem())
+    let kubeconfig = Kubeconfig::from_yaml(server.kubeconfig()).expect("kubeconfig parses");
+    Config::from_custom_kubeconfig(kubeconfig, &KubeconfigOptions::default())
+        .expect("kubeconfig is usable")
 }
 
 /// Client options for the server.

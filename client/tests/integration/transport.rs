@@ -174,7 +174,6 @@ async fn a_401_is_unauthorized() {
 
 /// The user agent becomes the default field manager of writes.
 #[tokio::test]
-#[ignore = "needs managedFields in the test server (in progress)"]
 async fn the_user_agent_names_the_field_manager() {
     let server = support::server().await;
     let client = support::builder(&server)

@@ -251,7 +251,6 @@ async fn every_patch_kind_changes_a_deployment() {
 
 /// Server-side apply sets the fields it sends and records its field manager.
 #[tokio::test]
-#[ignore = "needs server-side apply in the test server (in progress)"]
 async fn server_side_apply_owns_the_fields_it_sets() {
     let server = support::server().await;
     let api = Api::<Deployment>::namespaced(support::client(&server), "default");
