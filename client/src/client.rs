@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 
 use crate::config::Config;
 use crate::core::Error;
-use crate::transport::{self, LogOnce, RateLimit, RetryPolicy, Transport, WarningHandler};
+use crate::transport::{
+    self, HttpSettings, LogOnce, RateLimit, RetryPolicy, Transport, WarningHandler,
+};
 
 /// A connection to one Kubernetes apiserver (client-go's `rest.RESTClient` plus the
 /// clientset's shared transport).
@@ -154,35 +156,28 @@ impl ClientBuilder {
     ///
     /// [`Error::Config`] when the TLS material or the proxy URL is unusable.
     pub fn build(self) -> Result<Client, Error> {
-        let tls = transport::tls::client_config(&self.config)?;
-        let mut http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .user_agent(self.user_agent)
-            .connect_timeout(self.connect_timeout)
-            .gzip(self.gzip)
-            .tcp_nodelay(true)
-            // Kubernetes clients follow no redirects (client-go refuses them too).
-            .redirect(reqwest::redirect::Policy::none())
-            .http2_adaptive_window(true);
-        http = match &self.config.proxy_url {
-            Some(url) => {
-                http.proxy(reqwest::Proxy::all(url).map_err(|e| Error::Config(Box::new(e)))?)
-            }
-            None => http.no_proxy(),
+        let settings = HttpSettings {
+            user_agent: self.user_agent,
+            connect_timeout: self.connect_timeout,
+            gzip: self.gzip,
+            config: self.config,
         };
-        let http = http.build().map_err(|e| Error::Config(Box::new(e)))?;
-        let base = self.config.cluster_url.trim_end_matches('/').to_owned();
+        let http = settings.build(None)?;
+        let base = settings.config.cluster_url.trim_end_matches('/').to_owned();
+        let default_namespace = Arc::from(settings.config.default_namespace.as_str());
         Ok(Client {
             transport: Arc::new(Transport {
                 http,
                 base,
-                credentials: self.config.credentials.clone(),
+                credentials: settings.config.credentials.clone(),
+                settings,
+                exec_http: parking_lot::Mutex::new(None),
                 limiter: Transport::new_limiter(self.rate_limit),
                 retry: self.retry,
                 warnings: self.warnings,
                 timeout: self.timeout,
             }),
-            default_namespace: Arc::from(self.config.default_namespace.as_str()),
+            default_namespace,
         })
     }
 }

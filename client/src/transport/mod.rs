@@ -32,8 +32,9 @@ pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use warning::{IgnoreWarnings, LogOnce, Warning, WarningHandler};
 
-use crate::config::Credentials;
+use crate::config::{Credentials, Identity};
 use crate::core::{Error, Status};
+use parking_lot::Mutex;
 use rate_limit::Limiter;
 use retry::Attempt;
 
@@ -79,10 +80,48 @@ impl Request {
     }
 }
 
+/// What building an HTTP client takes; kept to build another one when an exec
+/// plugin hands out a new client certificate.
+#[derive(Debug)]
+pub(crate) struct HttpSettings {
+    pub(crate) config: crate::config::Config,
+    pub(crate) user_agent: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) gzip: bool,
+}
+
+impl HttpSettings {
+    /// An HTTP client for these settings, with `identity` as the client certificate
+    /// instead of the config's when given.
+    pub(crate) fn build(&self, identity: Option<&Identity>) -> Result<reqwest::Client, Error> {
+        let config_error = |e: reqwest::Error| Error::Config(Box::new(e));
+        let tls = tls::client_config(&self.config, identity)?;
+        let mut http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .gzip(self.gzip)
+            .tcp_nodelay(true)
+            // Kubernetes clients follow no redirects (client-go refuses them too).
+            .redirect(reqwest::redirect::Policy::none())
+            .http2_adaptive_window(true);
+        http = match &self.config.proxy_url {
+            Some(url) => http.proxy(reqwest::Proxy::all(url).map_err(config_error)?),
+            None => http.no_proxy(),
+        };
+        http.build().map_err(config_error)
+    }
+}
+
 /// Everything needed to send requests to one apiserver. Shared by every clone of a
 /// [`Client`](crate::Client).
 pub(crate) struct Transport {
+    /// The client with the config's own client certificate (if any).
     pub(crate) http: reqwest::Client,
+    pub(crate) settings: HttpSettings,
+    /// The client for the certificate the exec plugin handed out last, rebuilt when
+    /// the plugin hands out another (its connections then close with it).
+    pub(crate) exec_http: Mutex<Option<(Identity, reqwest::Client)>>,
     /// Base URL without a trailing slash.
     pub(crate) base: String,
     pub(crate) credentials: Credentials,
@@ -97,6 +136,7 @@ impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("base", &self.base)
+            .field("settings", &self.settings)
             .field("credentials", &self.credentials)
             .field("rate_limited", &self.limiter.is_some())
             .field("retry", &self.retry)
@@ -108,6 +148,21 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     pub(crate) fn new_limiter(limit: Option<RateLimit>) -> Option<Limiter> {
         limit.map(Limiter::new)
+    }
+
+    /// The HTTP client for the credentials' current client certificate.
+    async fn http(&self) -> Result<reqwest::Client, Error> {
+        let Some(identity) = self.credentials.identity().await? else {
+            return Ok(self.http.clone());
+        };
+        if let Some((current, http)) = &*self.exec_http.lock()
+            && *current == identity
+        {
+            return Ok(http.clone());
+        }
+        let http = self.settings.build(Some(&identity))?;
+        *self.exec_http.lock() = Some((identity, http.clone()));
+        Ok(http)
     }
 
     /// Sends a request, retrying as the policy says, and returns a successful (2xx)
@@ -129,7 +184,8 @@ impl Transport {
                 limiter.acquire().await;
             }
             let mut builder = self
-                .http
+                .http()
+                .await?
                 .request(req.method.clone(), format!("{}{}", self.base, req.path))
                 .header(ACCEPT, req.accept);
             if let Some(auth) = self.credentials.authorization().await? {

@@ -12,7 +12,7 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
-use crate::config::Config;
+use crate::config::{Config, Identity};
 use crate::core::Error;
 
 fn config_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
@@ -26,7 +26,12 @@ fn config_message(msg: &str) -> Error {
 /// Builds the TLS configuration a [`Config`] asks for. ALPN offers HTTP/2 first, so
 /// servers that speak it (kube-apiserver does) multiplex every request of a client
 /// over one connection.
-pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig, Error> {
+///
+/// `identity` replaces the config's client certificate (one an exec plugin provided).
+pub(crate) fn client_config(
+    config: &Config,
+    identity: Option<&Identity>,
+) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -60,7 +65,7 @@ pub(crate) fn client_config(config: &Config) -> Result<rustls::ClientConfig, Err
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut tls = match &config.identity {
+    let mut tls = match identity.or(config.identity.as_ref()) {
         Some(identity) => {
             let certs: Vec<CertificateDer<'static>> =
                 CertificateDer::pem_slice_iter(&identity.cert_pem)

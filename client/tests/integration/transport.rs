@@ -205,3 +205,81 @@ async fn the_server_version_is_read() {
     assert_eq!(v.major, "1");
     assert!(!v.git_version.is_empty());
 }
+
+/// A client certificate handed out by an exec plugin is what the client connects
+/// with, and the plugin runs once for many requests (its credential is cached).
+#[cfg(unix)]
+#[tokio::test]
+async fn an_exec_plugin_certificate_is_used_and_the_plugin_runs_once() {
+    use base64::Engine;
+    use kubeforge_client::config::{Kubeconfig, KubeconfigOptions};
+    use std::os::unix::fs::PermissionsExt;
+
+    let server = support::server().await;
+    let admin = Kubeconfig::from_yaml(server.kubeconfig()).expect("kubeconfig");
+    let user = &admin.users[0].user;
+    let decode = |b64: &Option<String>| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_deref().expect("present"))
+            .expect("base64");
+        String::from_utf8(bytes).expect("PEM is text")
+    };
+    let credential = serde_json::json!({
+        "apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+        "status": {
+            "clientCertificateData": decode(&user.client_certificate_data),
+            "clientKeyData": decode(&user.client_key_data),
+        },
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plugin = dir.path().join("plugin");
+    let source = dir.path().join("plugin.src");
+    std::fs::write(
+        &source,
+        format!(
+            "#!/bin/sh\necho run >> \"$(dirname \"$0\")/runs\"\ncat <<'EOF'\n{credential}\nEOF\n"
+        ),
+    )
+    .expect("write plugin");
+    std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // Copied by `cp` so that this process never holds the executable open for writing
+    // while other tests fork ("text file busy").
+    let copied = std::process::Command::new("cp")
+        .arg(&source)
+        .arg(&plugin)
+        .status()
+        .expect("cp runs");
+    assert!(copied.success());
+
+    let ca = admin.clusters[0]
+        .cluster
+        .certificate_authority_data
+        .clone()
+        .expect("CA data");
+    let yaml = format!(
+        "clusters: [{{name: s, cluster: {{server: '{}', certificate-authority-data: '{ca}'}}}}]\n\
+         users: [{{name: u, user: {{exec: {{apiVersion: client.authentication.k8s.io/v1, command: '{}', interactiveMode: Never}}}}}}]\n\
+         contexts: [{{name: c, context: {{cluster: s, user: u}}}}]\n\
+         current-context: c\n",
+        server.base_url(),
+        plugin.display()
+    );
+    let config = kubeforge_client::Config::from_custom_kubeconfig(
+        Kubeconfig::from_yaml(&yaml).expect("kubeconfig"),
+        &KubeconfigOptions::default(),
+    )
+    .expect("config");
+    assert!(
+        config.identity.is_none(),
+        "the certificate comes from the plugin"
+    );
+    let api = Api::<ConfigMap>::namespaced(
+        kubeforge_client::Client::new(config).expect("client"),
+        "default",
+    );
+    for _ in 0..3 {
+        api.list(&ListOptions::default()).await.expect("list");
+    }
+    let runs = std::fs::read_to_string(dir.path().join("runs")).expect("the plugin ran");
+    assert_eq!(runs.lines().count(), 1);
+}
