@@ -1,17 +1,22 @@
 //! The synchronous heart of a queue: the state, the inbox adds go through,
 //! and the protocol that decides when a parked `get` must be woken.
 //!
-//! An add never waits for a worker. If the state lock is free, the add
-//! takes it and is applied at once (the item is de-duplicated right there,
-//! and a parked getter is woken only if the item is actually ready). If a
-//! worker holds it, the add appends to a small inbox under its own lock and
-//! returns; whoever takes the state lock next (a `get`, `done`, `len`, a
-//! shutdown, the timer) applies the inbox first, in arrival order, so no
-//! reader can tell the difference from applying each add at once: an add's
-//! place in the order is its append. Waiting for the state lock instead
-//! would tie a producer to the workers' scheduling: on a loaded machine a
-//! worker preempted while holding the lock stalled every producer for as
-//! long as it was off the CPU.
+//! An add never waits for a worker. While the workers are busy (no getter
+//! is parked) it appends to a small inbox under its own lock and returns;
+//! whoever takes the state lock next (a `get`, `done`, `len`, a shutdown,
+//! the timer) applies the inbox first, in arrival order, so no reader can
+//! tell the difference from applying each add at once: an add's place in
+//! the order is its append. Producers then write only the inbox, a buffer
+//! filled front to back, while the records, the index and the lanes stay in
+//! the cache of the workers that use them; with producers applying their
+//! own adds, those lines moved between cores several times per item. While
+//! a getter is parked, an add takes the state lock if it is free and is
+//! applied at once, so the getter is woken only for an item that is
+//! actually ready; if a worker holds the lock, the add goes to the inbox
+//! and wakes the getter, which applies it. Waiting for the state lock would
+//! tie producers to the workers' scheduling: on a loaded machine a worker
+//! preempted while holding it stalled every producer for as long as it was
+//! off the CPU.
 //!
 //! An add waits for the state lock in two cases only: the inbox is full
 //! (memory stays bounded by the distinct items plus the limit), and the
@@ -89,6 +94,14 @@ pub(crate) struct Core<T> {
     /// the store, and a drain that cleared it applied those adds under the
     /// state lock this reader now holds.
     pending: AtomicBool,
+    /// Whether recent adds mostly coalesced with items already tracked; a
+    /// hint, read and written without ordering. While set, adds try the
+    /// state lock first even with no getter parked: a duplicate is then
+    /// dropped by the thread that made it, at the cost of one probe, instead
+    /// of travelling through the inbox to a worker that drops it there.
+    /// While clear, adds of fresh items go through the inbox and leave the
+    /// state in the workers' cache.
+    coalescing: AtomicBool,
     /// A copy of the state's hasher, so items are hashed outside both locks.
     hasher: ItemHasher,
 }
@@ -105,6 +118,7 @@ impl<T: Clone + Eq + Hash> Core<T> {
                 direct: state.has_metrics(),
             }),
             pending: AtomicBool::new(false),
+            coalescing: AtomicBool::new(false),
             state: Mutex::new(state),
         }
     }
@@ -136,9 +150,21 @@ impl<T: Clone + Eq + Hash> Core<T> {
             std::mem::swap(&mut inbox.adds, &mut batch);
             self.pending.store(false, Ordering::Relaxed);
         }
-        let queued = state.apply(&mut batch);
+        let total = batch.len();
+        let (queued, coalesced) = state.apply(&mut batch);
         state.put_scratch(batch);
+        if total > 0 {
+            self.note_coalescing(2 * coalesced >= total);
+        }
         queued
+    }
+
+    /// Records whether adds are mostly coalescing (see `coalescing`),
+    /// writing the shared flag only when it changes.
+    fn note_coalescing(&self, coalescing: bool) {
+        if self.coalescing.load(Ordering::Relaxed) != coalescing {
+            self.coalescing.store(coalescing, Ordering::Relaxed);
+        }
     }
 
     /// Claims up to `ready` wake-ups for newly ready items: one per parked
@@ -156,27 +182,33 @@ impl<T: Clone + Eq + Hash> Core<T> {
     /// Records an add of `item`. Returns whether to wake one parked `get`.
     ///
     /// Never waits for the state lock unless the queue needs every add
-    /// applied at once or the inbox is full: when the lock is free the add
-    /// is applied now; when a worker holds it the add goes to the inbox.
+    /// applied at once or the inbox is full. While no getter is parked and
+    /// adds are mostly of fresh items, the add goes to the inbox: the workers
+    /// are busy and will apply it, and the state stays in their cache. While
+    /// a getter is parked, or adds mostly coalesce, the add is applied at
+    /// once if the lock is free (a parked getter is then woken only for an
+    /// item that is actually ready, and a duplicate is dropped here); if a
+    /// worker holds the lock, the add goes to the inbox, waking a parked
+    /// getter if there is one, which applies it.
     pub(crate) fn add(&self, item: T, priority: Priority) -> bool {
         let hash = self.hash(&item);
-        if let Some(mut state) = self.state.try_lock() {
-            if priority != Priority::Normal {
-                self.inbox.lock().direct = true;
-            }
-            return self.add_locked(&mut state, item, hash, priority);
-        }
-        let item = {
+        let pending = Pending {
+            item,
+            hash,
+            priority,
+        };
+        let mut tried_lock = false;
+        loop {
             let mut inbox = self.inbox.lock();
             if priority != Priority::Normal {
                 inbox.direct = true;
             }
-            if !inbox.direct && inbox.adds.len() < INBOX_LIMIT {
-                inbox.adds.push(Pending {
-                    item,
-                    hash,
-                    priority,
-                });
+            if inbox.direct || inbox.adds.len() >= INBOX_LIMIT {
+                break;
+            }
+            let try_direct = inbox.waiters > 0 || self.coalescing.load(Ordering::Relaxed);
+            if !try_direct || tried_lock {
+                inbox.adds.push(pending);
                 if inbox.adds.len() == 1 {
                     self.pending.store(true, Ordering::Release);
                 }
@@ -188,24 +220,32 @@ impl<T: Clone + Eq + Hash> Core<T> {
                 }
                 return wake;
             }
-            item
+            drop(inbox);
+            tried_lock = true;
+            if let Some(mut state) = self.state.try_lock() {
+                let (wake, _spare) = self.add_locked(&mut state, pending);
+                drop(state);
+                return wake;
+            }
+            // A worker holds the lock: go through the inbox after all.
+        }
+        let (wake, _spare) = {
+            let mut state = self.state.lock();
+            self.add_locked(&mut state, pending)
         };
-        let mut state = self.state.lock();
-        self.add_locked(&mut state, item, hash, priority)
+        wake
     }
 
     /// An add under the state lock: pending adds first, so arrival order is
     /// kept, then this one. Returns whether to wake one parked `get`.
-    fn add_locked(
-        &self,
-        state: &mut MutexGuard<'_, State<T>>,
-        item: T,
-        hash: u64,
-        priority: Priority,
-    ) -> bool {
+    ///
+    /// Hands a duplicate item back so that the caller drops it after
+    /// releasing the lock.
+    fn add_locked(&self, state: &mut State<T>, add: Pending<T>) -> (bool, Option<T>) {
         let queued = self.apply_inbox(state);
-        let (own, _spare) = state.add(item, hash, priority);
-        self.claim_wakes(queued + usize::from(own)) > 0
+        let (own, spare) = state.add(add.item, add.hash, add.priority);
+        self.note_coalescing(spare.is_some());
+        (self.claim_wakes(queued + usize::from(own)) > 0, spare)
     }
 
     /// Hands out the next item, or says why not. `counted` says the caller

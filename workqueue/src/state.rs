@@ -264,13 +264,16 @@ impl<T: Clone + Eq + Hash> State<T> {
     }
 
     /// Applies `adds` (taken from the inbox) in order, leaving it empty.
-    /// Returns how many items were newly queued.
-    pub(crate) fn apply(&mut self, adds: &mut Vec<Pending<T>>) -> usize {
-        let mut queued = 0;
+    /// Returns how many items were newly queued and how many adds coalesced
+    /// with an item the queue already tracked.
+    pub(crate) fn apply(&mut self, adds: &mut Vec<Pending<T>>) -> (usize, usize) {
+        let (mut queued, mut coalesced) = (0, 0);
         for add in adds.drain(..) {
-            queued += usize::from(self.add(add.item, add.hash, add.priority).0);
+            let (newly, spare) = self.add(add.item, add.hash, add.priority);
+            queued += usize::from(newly);
+            coalesced += usize::from(spare.is_some());
         }
-        queued
+        (queued, coalesced)
     }
 
     /// Lends out the inbox buffer (empty).
