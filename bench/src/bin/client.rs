@@ -76,6 +76,26 @@ async fn probe(only: Option<&str>) -> Result<(), Error> {
     let server = Server::start()?;
     let clients = Clients::new(&server.base)?;
     setup(&clients, 10_000).await?;
+    if let Some(side) = only.and_then(|o| o.strip_prefix("get-")) {
+        let cpu = cpu_seconds();
+        let t = Instant::now();
+        let side = if side == "ours" {
+            Side::Ours
+        } else {
+            Side::Kube
+        };
+        for _ in 0..5 {
+            run("get", side, &clients, 0, "", 0).await?;
+        }
+        println!(
+            "{}: {} GETs in {:?}, {:.1} µs CPU each",
+            if side == Side::Ours { "ours" } else { "kube" },
+            5 * GETS,
+            t.elapsed(),
+            (cpu_seconds() - cpu) * 1e6 / (5 * GETS) as f64
+        );
+        return Ok(());
+    }
     if let Some(side) = only {
         let cpu = cpu_seconds();
         let t = Instant::now();

@@ -15,12 +15,15 @@ use governor::{Quota, RateLimiter};
 /// How many requests per second a client may send, and how many it may send at once
 /// after being idle.
 ///
-/// client-go defaults to 5 QPS with a burst of 10, which throttles a controller that
-/// starts a handful of informers and writes status for a few hundred objects (and is
-/// the first thing every controller-runtime user raises). kubeforge defaults to
-/// [`RateLimit::DEFAULT`] = 50 QPS, burst 100: the figures kubectl uses for its
-/// discovery burst's steady state, low enough that one misbehaving controller cannot
-/// flood an apiserver whose API Priority and Fairness queues then have to shed it.
+/// client-go defaults to 5 QPS with a burst of 10. That throttles a controller as soon
+/// as it starts a few informers (each a list and a watch) and writes status for more
+/// than a handful of objects, and raising it is the first thing controller authors do.
+/// kubeforge defaults to [`RateLimit::DEFAULT`], 50 QPS with bursts of 100: start-up and
+/// resync bursts go through unthrottled, while one runaway reconcile loop still cannot
+/// send more than 50 requests a second for the server's API Priority and Fairness to
+/// shed. Set it per client with
+/// [`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit), or turn it off with
+/// [`ClientBuilder::no_rate_limit`](crate::ClientBuilder::no_rate_limit).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     qps: f64,
