@@ -68,6 +68,11 @@ pub struct Discovered {
     /// Whether the server answered with aggregated discovery (two requests) rather
     /// than the legacy documents (one per group-version).
     pub aggregated: bool,
+    /// Group-versions whose legacy document could not be read (`apps/v1`, and why),
+    /// left out of [`groups`](Self::groups) rather than failing discovery as a whole:
+    /// one aggregated API server being down (metrics-server is the usual one) must not
+    /// hide every other resource (client-go's `ErrGroupDiscoveryFailed`).
+    pub failed: Vec<(String, String)>,
 }
 
 impl Discovered {
@@ -218,18 +223,21 @@ impl Discovery {
             self.document("/api", accept),
             self.document("/apis", accept)
         )?;
-        let mut groups = Vec::new();
-        let mut aggregated = true;
+        let mut discovered = Discovered {
+            groups: Vec::new(),
+            aggregated: true,
+            failed: Vec::new(),
+        };
         for (doc, is_core) in [(core, true), (apis, false)] {
             match doc {
-                Document::Aggregated(list) => groups.extend(list.into_groups()),
+                Document::Aggregated(list) => discovered.groups.extend(list.into_groups()),
                 Document::Legacy(bytes) => {
-                    aggregated = false;
-                    groups.extend(self.legacy_groups(&bytes, is_core).await?);
+                    discovered.aggregated = false;
+                    self.legacy_groups(&bytes, is_core, &mut discovered).await?;
                 }
             }
         }
-        Ok(Discovered { groups, aggregated })
+        Ok(discovered)
     }
 
     async fn document(&self, path: &str, accept: &'static str) -> Result<Document, Error> {
@@ -248,7 +256,12 @@ impl Discovery {
         })
     }
 
-    async fn legacy_groups(&self, doc: &[u8], core: bool) -> Result<Vec<DiscoveredGroup>, Error> {
+    async fn legacy_groups(
+        &self,
+        doc: &[u8],
+        core: bool,
+        into: &mut Discovered,
+    ) -> Result<(), Error> {
         // (group, versions preferred first)
         let wanted: Vec<(String, Vec<String>)> = if core {
             let versions: wire::ApiVersions = super::decode_json(doc)?;
@@ -273,23 +286,34 @@ impl Discovery {
         let fetches = wanted.iter().flat_map(|(group, versions)| {
             versions.iter().map(move |v| self.resource_list(group, v))
         });
-        let mut lists = futures::future::try_join_all(fetches).await?.into_iter();
-        let mut out = Vec::new();
+        let mut lists = futures::future::join_all(fetches).await.into_iter();
         for (group, versions) in wanted {
             let mut g = DiscoveredGroup {
                 name: group.clone(),
                 versions: Vec::new(),
             };
             for version in versions {
-                let list = lists.next().unwrap_or_default();
-                g.versions.push(DiscoveredVersion {
-                    resources: list.into_resources(&group, &version),
-                    version,
-                });
+                match lists.next() {
+                    Some(Ok(list)) => g.versions.push(DiscoveredVersion {
+                        resources: list.into_resources(&group, &version),
+                        version,
+                    }),
+                    Some(Err(e)) => {
+                        let gv = if group.is_empty() {
+                            version
+                        } else {
+                            format!("{group}/{version}")
+                        };
+                        into.failed.push((gv, e.to_string()));
+                    }
+                    None => {}
+                }
             }
-            out.push(g);
+            if !g.versions.is_empty() {
+                into.groups.push(g);
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     async fn resource_list(

@@ -170,3 +170,28 @@ async fn a_dynamic_object_round_trips_through_a_mapped_resource() {
         .expect("delete");
     assert!(api.get_opt("dyn").await.expect("get_opt").is_none());
 }
+
+/// Legacy discovery leaves out a group-version whose document fails (an aggregated
+/// API server that is down) and reports it, instead of failing as a whole.
+#[tokio::test]
+async fn legacy_discovery_survives_a_failing_group_version() {
+    use kubeforge_client::core::Status;
+    use kubeforge_client::transport::RetryPolicy;
+    use kubeforge_testserver::Fault;
+
+    let server = support::server().await;
+    let client = support::builder(&server)
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    server.inject(
+        Fault::fail(Status::service_unavailable("the aggregated API is down"))
+            .path_prefix("/apis/batch/v1")
+            .times(usize::MAX),
+    );
+    let discovered = Discovery::legacy(client).get().await.expect("discovery");
+    assert_eq!(discovered.failed.len(), 1, "{:?}", discovered.failed);
+    assert_eq!(discovered.failed[0].0, "batch/v1");
+    assert!(discovered.group("batch").is_none());
+    assert!(discovered.group("apps").is_some());
+}
