@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p kubeforge-bench --bin client               # 5 rounds
 //! cargo run --release -p kubeforge-bench --bin client -- --rounds 3 --pods 10000
+//! cargo run --release -p kubeforge-bench --bin client -- --tls   # HTTPS: HTTP/2 vs HTTP/1.1
 //! ```
 //!
 //! The server runs as a child process of this binary (`serve`), plain HTTP on
@@ -56,16 +57,22 @@ fn main() -> Result<(), Error> {
         .enable_all()
         .build()?;
     match args.first().map(String::as_str) {
-        Some("serve") => runtime.block_on(serve()),
+        Some("serve") => runtime.block_on(serve(args.get(1).map(String::as_str))),
         Some("probe") => runtime.block_on(probe(args.get(1).map(String::as_str))),
         _ => runtime.block_on(drive(&args)),
     }
 }
 
-async fn serve() -> Result<(), Error> {
+/// Serves plain HTTP, or HTTPS with a fresh CA written to `ca_path`.
+async fn serve(ca_path: Option<&str>) -> Result<(), Error> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let mut config = kubeforge_testserver::Config::new().watch_history(100_000);
+    if let Some(path) = ca_path {
+        let material = kubeforge_testserver::tls::generate(&[])?;
+        std::fs::write(path, &material.ca_pem)?;
+        config.tls = Some(material);
+    }
     println!("PORT {}", listener.local_addr()?.port());
-    let config = kubeforge_testserver::Config::new().watch_history(100_000);
     kubeforge_testserver::run(listener, config, std::future::pending()).await?;
     Ok(())
 }
@@ -161,12 +168,29 @@ async fn probe(only: Option<&str>) -> Result<(), Error> {
 struct Server {
     child: Child,
     base: String,
+    /// The CA to trust when serving HTTPS.
+    ca_pem: Option<String>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
     fn start() -> Result<Server, Error> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg("serve")
+        Self::start_with(false)
+    }
+
+    fn start_with(tls: bool) -> Result<Server, Error> {
+        let dir = if tls {
+            Some(tempfile::tempdir()?)
+        } else {
+            None
+        };
+        let ca_path = dir.as_ref().map(|d| d.path().join("ca.pem"));
+        let mut command = Command::new(std::env::current_exe()?);
+        command.arg("serve");
+        if let Some(p) = &ca_path {
+            command.arg(p);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -178,9 +202,16 @@ impl Server {
             .strip_prefix("PORT ")
             .ok_or("no port")?
             .to_owned();
+        let ca_pem = match &ca_path {
+            Some(p) => Some(std::fs::read_to_string(p)?),
+            None => None,
+        };
+        let scheme = if tls { "https" } else { "http" };
         Ok(Server {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}"),
+            ca_pem,
+            _dir: dir,
         })
     }
 }
@@ -234,12 +265,24 @@ struct Clients {
 
 impl Clients {
     fn new(base: &str) -> Result<Clients, Error> {
-        let config = kubeforge_client::__doctest::config(base, None);
+        Self::with_ca(base, None)
+    }
+
+    fn with_ca(base: &str, ca_pem: Option<&str>) -> Result<Clients, Error> {
+        let config = kubeforge_client::__doctest::config(base, ca_pem);
         let ours = kubeforge_client::Client::builder(config)
             .no_rate_limit()
             .gzip(std::env::var_os("KF_NO_GZIP").is_none())
             .build()?;
-        let kube_config = kube::Config::new(base.parse()?);
+        let mut kube_config = kube::Config::new(base.parse()?);
+        if let Some(pem) = ca_pem {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let ders = CertificateDer::pem_slice_iter(pem.as_bytes())
+                .map(|c| c.map(|c| c.as_ref().to_vec()))
+                .collect::<Result<Vec<_>, _>>()?;
+            kube_config.root_cert = Some(ders);
+        }
         let kube = kube::Client::try_from(kube_config)?;
         Ok(Clients { ours, kube })
     }
@@ -481,8 +524,12 @@ async fn drive(args: &[String]) -> Result<(), Error> {
     };
     let rounds = arg("--rounds", 5).max(1);
     let pods = arg("--pods", 10_000).max(1);
-    let server = Server::start()?;
-    let clients = Clients::new(&server.base)?;
+    let tls = args.iter().any(|a| a == "--tls");
+    let server = Server::start_with(tls)?;
+    let clients = Clients::with_ca(&server.base, server.ca_pem.as_deref())?;
+    if tls {
+        println!("over TLS: ours negotiates HTTP/2 (one multiplexed connection), kube-rs HTTP/1.1");
+    }
     let t = Instant::now();
     let rv = setup(&clients, pods).await?;
     println!(

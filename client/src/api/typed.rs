@@ -337,7 +337,7 @@ where
             JSON
         };
         let req = Request::new(Method::GET, path).accept(accept);
-        super::list::decode_list(self.client.transport().send_bytes(&req).await?).await
+        super::list::decode_list(&self.client.transport().send_bytes(&req).await?)
     }
 
     /// Every object, fetched page by page (`opts.limit` per page, 500 when unset) and
