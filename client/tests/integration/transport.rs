@@ -159,6 +159,41 @@ async fn a_slow_answer_times_out() {
     assert!(err.is_timeout(), "{err:?}");
 }
 
+/// After a 401, credentials that can be refreshed (a token file, re-read) get one
+/// more try: a single 401 is absorbed, a second one reaches the caller.
+#[tokio::test]
+async fn a_401_refreshes_credentials_and_retries_once() {
+    use kubeforge_client::config::{Credentials, TokenFile};
+
+    let server = support::server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "first").expect("write token");
+    let mut config = support::config(&server);
+    config.credentials = Credentials::TokenFile(TokenFile::new(&token));
+    let api = Api::<ConfigMap>::namespaced(
+        kubeforge_client::Client::builder(config)
+            .retry(RetryPolicy::none())
+            .build()
+            .expect("client"),
+        "default",
+    );
+
+    server.inject(Fault::fail(Status::unauthorized("Unauthorized")).verb("list"));
+    std::fs::write(&token, "rotated").expect("rotate token");
+    api.list(&ListOptions::default())
+        .await
+        .expect("retried with the re-read token");
+
+    server.inject(
+        Fault::fail(Status::unauthorized("Unauthorized"))
+            .verb("list")
+            .times(2),
+    );
+    let err = api.list(&ListOptions::default()).await.expect_err("twice");
+    assert!(err.is_unauthorized(), "{err}");
+}
+
 /// A 401 is reported as unauthorized and not retried when the credentials cannot be
 /// refreshed.
 #[tokio::test]
