@@ -440,3 +440,85 @@ async fn cluster_scoped_kinds_ignore_a_namespace() {
     let got = through_namespaced.get("team-a").await.expect("get");
     assert_eq!(got.metadata.name.as_deref(), Some("team-a"));
 }
+
+/// Two controllers share a Deployment in the server-side-apply style: the scaler owns
+/// `spec.replicas`, the labeler one label; each applies only its fields, neither
+/// undoes the other, managedFields show both, and a third manager's change to the
+/// scaler's field is a conflict until forced.
+#[tokio::test]
+async fn controllers_apply_their_own_fields_side_by_side() {
+    let server = support::server().await;
+    let api = Api::<Deployment>::namespaced(support::client(&server), "default");
+    api.create(&CreateOptions::default(), &deployment("web", 1))
+        .await
+        .expect("create");
+    let scaler = |replicas: i32| {
+        Patch::Apply(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"replicas": replicas},
+        }))
+    };
+    let labeler = Patch::Apply(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"team": "blue"}},
+    }));
+    // The creator owns replicas until the scaler takes them over.
+    api.patch("web", &PatchOptions::apply("scaler").force(), &scaler(3))
+        .await
+        .expect("scaler applies");
+    api.patch("web", &PatchOptions::apply("labeler"), &labeler)
+        .await
+        .expect("labeler applies");
+    let again = api
+        .patch("web", &PatchOptions::apply("scaler"), &scaler(4))
+        .await
+        .expect("scaler applies again without a conflict");
+    assert_eq!(again.spec.as_ref().and_then(|s| s.replicas), Some(4));
+    assert_eq!(
+        again
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("team"))
+            .map(String::as_str),
+        Some("blue")
+    );
+    let owned = |manager: &str| {
+        again
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .find(|m| m.manager.as_deref() == Some(manager))
+            .and_then(|m| m.fields_v1.as_ref())
+            .map(|f| f.0.clone())
+            .unwrap_or_else(|| panic!("no entry of {manager}"))
+    };
+    assert_eq!(owned("scaler"), json!({"f:spec": {"f:replicas": {}}}));
+    assert_eq!(
+        owned("labeler"),
+        json!({"f:metadata": {"f:labels": {"f:team": {}}}})
+    );
+
+    let err = api
+        .patch("web", &PatchOptions::apply("intruder"), &scaler(9))
+        .await
+        .expect_err("another manager's field conflicts");
+    assert!(err.is_conflict(), "{err}");
+    let causes = &err
+        .status()
+        .expect("a Status")
+        .details
+        .as_ref()
+        .expect("details")
+        .causes;
+    assert_eq!(causes.len(), 1, "{causes:?}");
+    assert_eq!(causes[0].cause_type, "FieldManagerConflict");
+    assert_eq!(causes[0].field, ".spec.replicas");
+    let forced = api
+        .patch("web", &PatchOptions::apply("intruder").force(), &scaler(9))
+        .await
+        .expect("forced apply");
+    assert_eq!(forced.spec.as_ref().and_then(|s| s.replicas), Some(9));
+}
