@@ -1,0 +1,1 @@
+//! DeltaFIFO: per-key lists of deltas between the Reflector and the Indexer.

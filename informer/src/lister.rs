@@ -1,0 +1,1 @@
+//! Listers: typed, read-only views of an Indexer.

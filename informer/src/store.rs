@@ -1,0 +1,1 @@
+//! The thread-safe store and Indexer the informer keeps its objects in.
