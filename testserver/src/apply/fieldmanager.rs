@@ -17,14 +17,20 @@
 //! structured merge     typed objects, updater
 //! ```
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use super::conflict::Conflict;
-use super::managed::{self, Managed, ManagerInfo, Operation};
-use super::merge::compare;
+use super::create;
+use super::managed::{self, Managed, ManagerInfo, Operation, Recorded};
+use super::merge::{compare, compare_objects};
 use super::path::Path;
 use super::set::FieldSet;
-use super::typed::{Ty, format_errors, to_field_set, validate};
+use super::typed::{
+    Ty, format_errors, is_valid_object, is_valid_object_beside, to_field_set, validate,
+};
 use super::updater::{UpdateError, Updater, VersionedSet};
 use super::{ApplyError, MAX_UPDATE_MANAGERS, Request, gojson};
 use crate::schema::Cursor;
@@ -69,24 +75,51 @@ fn strip_set() -> FieldSet {
     FieldSet::from_paths(paths.iter())
 }
 
-fn metadata(obj: &Value) -> Option<&Map<String, Value>> {
+/// [`strip_set`], built once.
+static STRIP: LazyLock<FieldSet> = LazyLock::new(strip_set);
+
+fn metadata_in(obj: &Map<String, Value>) -> Option<&Map<String, Value>> {
     obj.get("metadata").and_then(Value::as_object)
 }
 
-fn meta_str<'v>(obj: &'v Value, key: &str) -> &'v str {
-    metadata(obj)
+fn metadata(obj: &Value) -> Option<&Map<String, Value>> {
+    obj.as_object().and_then(metadata_in)
+}
+
+fn meta_str_in<'v>(obj: &'v Map<String, Value>, key: &str) -> &'v str {
+    metadata_in(obj)
         .and_then(|m| m.get(key))
         .and_then(Value::as_str)
         .unwrap_or_default()
 }
 
+fn meta_str<'v>(obj: &'v Value, key: &str) -> &'v str {
+    obj.as_object()
+        .map(|o| meta_str_in(o, key))
+        .unwrap_or_default()
+}
+
+fn metadata_mut(obj: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
+    obj.get_mut("metadata").and_then(Value::as_object_mut)
+}
+
+fn managed_fields_in(obj: &Map<String, Value>) -> Option<&Value> {
+    metadata_in(obj).and_then(|m| m.get("managedFields"))
+}
+
 fn managed_fields_of(obj: &Value) -> Option<&Value> {
-    metadata(obj).and_then(|m| m.get("managedFields"))
+    obj.as_object().and_then(managed_fields_in)
 }
 
 /// Sets (or, with `None`, removes) `metadata.managedFields`.
 fn set_managed_fields(obj: &mut Value, list: Option<Value>) {
-    let Value::Object(root) = obj else { return };
+    if let Value::Object(root) = obj {
+        set_managed_fields_in(root, list);
+    }
+}
+
+/// [`set_managed_fields`] of an object's root.
+fn set_managed_fields_in(root: &mut Map<String, Value>, list: Option<Value>) {
     match list {
         Some(list) => {
             let meta = root
@@ -199,13 +232,18 @@ impl<'a> FieldManager<'a> {
     /// The object kube-apiserver starts from when nothing exists yet (its
     /// `ObjectCreater.New` for unstructured objects: kind and version only).
     fn empty_object(&self) -> Value {
+        Value::Object(self.empty_map())
+    }
+
+    /// [`empty_object`](Self::empty_object)'s map.
+    fn empty_map(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert(
             "apiVersion".into(),
             Value::String(self.req.api_version.to_owned()),
         );
         m.insert("kind".into(), Value::String(self.req.kind.to_owned()));
-        Value::Object(m)
+        m
     }
 
     fn identifier(&self, manager: &str, operation: Operation) -> String {
@@ -225,9 +263,69 @@ impl<'a> FieldManager<'a> {
 
     // ---- update ------------------------------------------------------------------
 
+    /// [`super::update`]: objects go through [`update_object`](Self::update_object),
+    /// anything else (which fails validation) through [`update_general`](Self::update_general).
     pub(super) fn update(&self, old: Option<&Value>, new: &mut Value) -> Result<(), ApplyError> {
+        match (old, new) {
+            (None | Some(Value::Object(_)), Value::Object(new)) => {
+                self.update_object(old.and_then(Value::as_object), new)
+            }
+            (old, new) => self.update_general(old, new),
+        }
+    }
+
+    /// [`update`](Self::update) of objects, without copying them: a create sending no
+    /// managed fields writes its entry in one walk ([`create::fields_v1`]); any other
+    /// write checks both objects without wording errors and compares them skipping
+    /// equal subtrees ([`compare_objects`]). Objects that do not fit the schema take
+    /// the general way, which words the error. The result is
+    /// [`update_general`](Self::update_general)'s.
+    pub(super) fn update_object(
+        &self,
+        old: Option<&Map<String, Value>>,
+        new: &mut Map<String, Value>,
+    ) -> Result<(), ApplyError> {
+        let empty;
+        let live = match old {
+            Some(old) => old,
+            None => {
+                empty = self.empty_map();
+                &empty
+            }
+        };
+        // The client's entries are ours to take: unchanged ones go back as they came.
+        let sent = metadata_mut(new).and_then(|m| m.remove("managedFields"));
+        let (managed, mut recorded) =
+            self.decode_live_or_new(managed_fields_in(live), sent.map(Cow::Owned));
+        // Skip non-applied: as in `update_general`.
+        if managed.is_empty() && !meta_str_in(live, "uid").is_empty() {
+            return Ok(());
+        }
+        if old.is_none()
+            && managed.is_empty()
+            && let Some(fields) = self.created_fields(live, new)
+        {
+            let list = (!fields.is_empty()).then(|| Value::Array(vec![self.created_entry(fields)]));
+            set_managed_fields_in(new, list);
+            return Ok(());
+        }
+        let managed = self.tracked_update(live, new, managed)?;
+        set_managed_fields_in(new, managed::encode_reusing(&managed, &mut recorded));
+        Ok(())
+    }
+
+    /// The general algorithm of [`update`](Self::update), on copies of the objects:
+    /// what [`update_object`](Self::update_object) must agree with.
+    pub(super) fn update_general(
+        &self,
+        old: Option<&Value>,
+        new: &mut Value,
+    ) -> Result<(), ApplyError> {
         let live = old.cloned().unwrap_or_else(|| self.empty_object());
-        let managed = self.decode_live_or_new(&live, new);
+        let (managed, _) = self.decode_live_or_new(
+            managed_fields_of(&live),
+            managed_fields_of(new).map(Cow::Borrowed),
+        );
         set_managed_fields(new, None);
         // Skip non-applied: an object nobody tracks stays untracked on update; a create
         // (no uid yet) starts tracking.
@@ -240,21 +338,84 @@ impl<'a> FieldManager<'a> {
     }
 
     /// The entries a non-apply write starts from (upstream's `decodeLiveOrNew`): the
-    /// client's when it sent decodable, non-empty ones through the main resource, none
-    /// when it asked for a reset, else the live object's.
-    fn decode_live_or_new(&self, live: &Value, new: &Value) -> Managed {
-        let from_live = || managed::decode(managed_fields_of(live)).unwrap_or_default();
+    /// client's (`sent`) when it sent decodable, non-empty ones through the main
+    /// resource, none when it asked for a reset, else the live object's. With them,
+    /// their `fieldsV1` values, for [`managed::encode_reusing`].
+    fn decode_live_or_new<'v>(
+        &self,
+        live: Option<&'v Value>,
+        sent: Option<Cow<'v, Value>>,
+    ) -> (Managed, Recorded<'v>) {
+        let from_live = || managed::decode_recorded(live.map(Cow::Borrowed)).unwrap_or_default();
         if !self.req.subresource.is_empty() {
             return from_live();
         }
-        let sent = managed_fields_of(new);
-        if managed::is_reset(sent) {
-            return Managed::default();
+        if managed::is_reset(sent.as_deref()) {
+            return Default::default();
         }
-        match managed::decode(sent) {
-            Ok(m) if !m.is_empty() => m,
+        match managed::decode_recorded(sent) {
+            Ok((m, recorded)) if !m.is_empty() => (m, recorded),
             _ => from_live(),
         }
+    }
+
+    /// The `fieldsV1` of a create that starts from no managed fields, when both
+    /// objects are valid and [`create::fields_v1`] applies.
+    fn created_fields(
+        &self,
+        live: &Map<String, Value>,
+        new: &Map<String, Value>,
+    ) -> Option<Map<String, Value>> {
+        // `fields_v1` checks `new` as it walks it; `live` is `{apiVersion, kind}`.
+        let fields = create::fields_v1(self.ty, new, self.req.reset_fields, &STRIP)?;
+        is_valid_object_beside(self.ty, live, new).then_some(fields)
+    }
+
+    /// The one entry of a create: the writer's update, now.
+    fn created_entry(&self, fields_v1: Map<String, Value>) -> Value {
+        let manager = if self.req.manager.is_empty() {
+            "unknown"
+        } else {
+            self.req.manager
+        };
+        managed::entry_value(
+            manager,
+            Operation::Update,
+            self.req.api_version,
+            Some(managed::format_time(self.now)),
+            Value::Object(fields_v1),
+            self.req.subresource,
+        )
+    }
+
+    /// [`capped_update`](Self::capped_update) of valid objects, without copies and
+    /// comparing them skipping equal subtrees; invalid ones go the general way, which
+    /// words the error.
+    fn tracked_update(
+        &self,
+        live: &Map<String, Value>,
+        new: &Map<String, Value>,
+        managed: Managed,
+    ) -> Result<Managed, ApplyError> {
+        let cmp = (is_valid_object(self.ty, new) && is_valid_object_beside(self.ty, live, new))
+            .then(|| compare_objects(self.ty, live, new).ok())
+            .flatten();
+        let Some(cmp) = cmp else {
+            let live = Value::Object(live.clone());
+            let new = Value::Object(new.clone());
+            return self.capped_update(&live, &new, managed, self.req.manager);
+        };
+        let fields = self.updater().update_compared(
+            cmp,
+            self.req.api_version,
+            managed.fields,
+            CURRENT_OPERATION,
+        );
+        let managed = Managed {
+            fields,
+            times: managed.times,
+        };
+        Ok(self.finish_update(managed, self.req.manager))
     }
 
     /// Cap managers → build manager info → managed-fields updater → strip meta →
@@ -266,14 +427,20 @@ impl<'a> FieldManager<'a> {
         managed: Managed,
         manager: &str,
     ) -> Result<Managed, ApplyError> {
+        let managed = self.structured_update(live, new, managed)?;
+        Ok(self.finish_update(managed, manager))
+    }
+
+    /// After the structured merge of a non-apply write by `manager`: strip meta from
+    /// the writer's fields, merge them into its entry (stamped now), cap the entries.
+    fn finish_update(&self, mut managed: Managed, manager: &str) -> Managed {
         let id = self.identifier(manager, Operation::Update);
-        let mut managed = self.structured_update(live, new, managed)?;
         strip(&mut managed, CURRENT_OPERATION);
         if let Some(vs) = managed.fields.remove(CURRENT_OPERATION) {
-            let set = match managed.fields.get(&id) {
-                Some(prev) => vs.set.union(&prev.set),
-                None => vs.set,
-            };
+            let mut set = vs.set;
+            if let Some(prev) = managed.fields.remove(&id) {
+                set.union_with(prev.set);
+            }
             managed.fields.insert(
                 id.clone(),
                 VersionedSet {
@@ -284,7 +451,7 @@ impl<'a> FieldManager<'a> {
             );
             managed.times.insert(id, Some(self.now));
         }
-        Ok(self.cap_update_managers(managed))
+        self.cap_update_managers(managed)
     }
 
     fn structured_update(
@@ -632,7 +799,7 @@ fn strip(managed: &mut Managed, manager: &str) {
     let Some(vs) = managed.fields.get_mut(manager) else {
         return;
     };
-    vs.set = vs.set.difference(&strip_set());
+    vs.set.subtract(&STRIP);
     if vs.set.is_empty() {
         managed.fields.remove(manager);
     }

@@ -8,6 +8,7 @@
 //! The identifier's text matters: upstream sorts by it when it caps update entries
 //! and when it groups conflicts.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -34,6 +35,7 @@ impl Operation {
 }
 
 /// One `metadata.managedFields` entry.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ManagedFieldsEntry {
     pub(crate) manager: String,
@@ -46,33 +48,32 @@ pub(crate) struct ManagedFieldsEntry {
     pub(crate) subresource: String,
 }
 
-impl ManagedFieldsEntry {
-    /// The entry as it appears in an object (`fieldsType: FieldsV1`).
-    pub(crate) fn to_value(&self) -> Value {
-        let mut m = Map::new();
-        if !self.manager.is_empty() {
-            m.insert("manager".into(), Value::String(self.manager.clone()));
-        }
-        m.insert(
-            "operation".into(),
-            Value::String(self.operation.as_str().into()),
-        );
-        if !self.api_version.is_empty() {
-            m.insert("apiVersion".into(), Value::String(self.api_version.clone()));
-        }
-        if let Some(t) = &self.time {
-            m.insert("time".into(), Value::String(t.clone()));
-        }
-        m.insert("fieldsType".into(), Value::String("FieldsV1".into()));
-        m.insert("fieldsV1".into(), self.fields.to_fields_v1());
-        if !self.subresource.is_empty() {
-            m.insert(
-                "subresource".into(),
-                Value::String(self.subresource.clone()),
-            );
-        }
-        Value::Object(m)
+/// A `metadata.managedFields` entry (`fieldsType: FieldsV1`), empty strings omitted.
+pub(crate) fn entry_value(
+    manager: &str,
+    operation: Operation,
+    api_version: &str,
+    time: Option<String>,
+    fields_v1: Value,
+    subresource: &str,
+) -> Value {
+    let mut m = Map::new();
+    if !manager.is_empty() {
+        m.insert("manager".into(), Value::String(manager.to_owned()));
     }
+    m.insert("operation".into(), Value::String(operation.as_str().into()));
+    if !api_version.is_empty() {
+        m.insert("apiVersion".into(), Value::String(api_version.to_owned()));
+    }
+    if let Some(t) = time {
+        m.insert("time".into(), Value::String(t));
+    }
+    m.insert("fieldsType".into(), Value::String("FieldsV1".into()));
+    m.insert("fieldsV1".into(), fields_v1);
+    if !subresource.is_empty() {
+        m.insert("subresource".into(), Value::String(subresource.to_owned()));
+    }
+    Value::Object(m)
 }
 
 /// Who a manager identifier names.
@@ -169,9 +170,15 @@ fn text_field<'v>(entry: &'v Map<String, Value>, key: &str, i: usize) -> Result<
 /// `Apply`/`Update`, no API version, a `fieldsType` other than `FieldsV1`, a bad time,
 /// or a `fieldsV1` that is not a field trie.
 pub(crate) fn decode(list: Option<&Value>) -> Result<Managed, String> {
+    decode_with_ids(list).map(|(managed, _)| managed)
+}
+
+/// [`decode`], and the identifier of each entry in list order.
+fn decode_with_ids(list: Option<&Value>) -> Result<(Managed, Vec<String>), String> {
     let mut managed = Managed::default();
+    let mut ids = Vec::new();
     let entries = match list {
-        None | Some(Value::Null) => return Ok(managed),
+        None | Some(Value::Null) => return Ok((managed, ids)),
         Some(Value::Array(entries)) => entries,
         Some(other) => return Err(format!("managedFields must be a list, got {other}")),
     };
@@ -227,9 +234,50 @@ pub(crate) fn decode(list: Option<&Value>) -> Result<Managed, String> {
                 applied: operation == Operation::Apply,
             },
         );
-        managed.times.insert(id, time);
+        managed.times.insert(id.clone(), time);
+        ids.push(id);
     }
-    Ok(managed)
+    Ok((managed, ids))
+}
+
+/// The `fieldsV1` values entries were decoded from, by manager identifier: what
+/// [`encode_reusing`] hands back for a manager whose fields come out the same, rather
+/// than encoding them again. Only candidates: a value is reused when it is exactly
+/// what encoding would write.
+#[derive(Debug, Default)]
+pub(crate) struct Recorded<'v>(BTreeMap<String, Cow<'v, Value>>);
+
+/// [`decode`] of a list the caller gives away (`Cow::Owned`) or lends, keeping each
+/// entry's `fieldsV1` for [`encode_reusing`].
+///
+/// # Errors
+///
+/// As [`decode`]'s.
+pub(crate) fn decode_recorded(
+    list: Option<Cow<'_, Value>>,
+) -> Result<(Managed, Recorded<'_>), String> {
+    let (managed, ids) = decode_with_ids(list.as_deref())?;
+    let mut recorded = BTreeMap::new();
+    match list {
+        Some(Cow::Owned(Value::Array(entries))) => {
+            for (id, entry) in ids.into_iter().zip(entries) {
+                if let Value::Object(mut entry) = entry
+                    && let Some(v) = entry.remove("fieldsV1")
+                {
+                    recorded.insert(id, Cow::Owned(v));
+                }
+            }
+        }
+        Some(Cow::Borrowed(Value::Array(entries))) => {
+            for (id, entry) in ids.into_iter().zip(entries) {
+                if let Some(v) = entry.get("fieldsV1") {
+                    recorded.insert(id, Cow::Borrowed(v));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok((managed, Recorded(recorded)))
 }
 
 /// Whether a client's `managedFields` asks for a reset: an empty list, or a list of one
@@ -252,48 +300,88 @@ pub(crate) fn is_reset(list: Option<&Value>) -> bool {
     }
 }
 
+/// One entry of `managed`, borrowed: who, its set, and when.
+struct Borrowed<'m> {
+    id: &'m str,
+    info: ManagerInfo,
+    operation: Operation,
+    vs: &'m VersionedSet,
+    time: Option<i64>,
+}
+
 /// The entries of `managed`, sorted as upstream sorts them: appliers first, then by
 /// time (oldest first), manager, API version and subresource.
-pub(crate) fn entries(managed: &Managed) -> Vec<ManagedFieldsEntry> {
-    let mut out: Vec<(Option<i64>, ManagedFieldsEntry)> = Vec::new();
+fn sorted(managed: &Managed) -> Vec<Borrowed<'_>> {
+    let mut out: Vec<Borrowed<'_>> = Vec::with_capacity(managed.fields.len());
     for (id, vs) in &managed.fields {
         let Some(info) = ManagerInfo::parse(id) else {
             continue;
         };
-        let time = managed.times.get(id).copied().flatten();
-        out.push((
-            time,
-            ManagedFieldsEntry {
-                manager: info.manager,
-                operation: if vs.applied {
-                    Operation::Apply
-                } else {
-                    info.operation
-                },
-                api_version: vs.api_version.clone(),
-                time: time.map(format_time),
-                fields: vs.set.clone(),
-                subresource: info.subresource,
+        out.push(Borrowed {
+            operation: if vs.applied {
+                Operation::Apply
+            } else {
+                info.operation
             },
-        ));
+            id,
+            info,
+            vs,
+            time: managed.times.get(id).copied().flatten(),
+        });
     }
-    out.sort_by(|(ta, a), (tb, b)| {
+    out.sort_by(|a, b| {
         a.operation
             .as_str()
             .cmp(b.operation.as_str())
-            .then_with(|| ta.unwrap_or(0).cmp(&tb.unwrap_or(0)))
-            .then_with(|| a.manager.cmp(&b.manager))
-            .then_with(|| a.api_version.cmp(&b.api_version))
-            .then_with(|| a.subresource.cmp(&b.subresource))
+            .then_with(|| a.time.unwrap_or(0).cmp(&b.time.unwrap_or(0)))
+            .then_with(|| a.info.manager.cmp(&b.info.manager))
+            .then_with(|| a.vs.api_version.cmp(&b.vs.api_version))
+            .then_with(|| a.info.subresource.cmp(&b.info.subresource))
     });
-    out.into_iter().map(|(_, e)| e).collect()
+    out
+}
+
+/// The entries of `managed`, sorted as upstream sorts them: appliers first, then by
+/// time (oldest first), manager, API version and subresource.
+#[cfg(test)]
+pub(crate) fn entries(managed: &Managed) -> Vec<ManagedFieldsEntry> {
+    sorted(managed)
+        .into_iter()
+        .map(|e| ManagedFieldsEntry {
+            manager: e.info.manager,
+            operation: e.operation,
+            api_version: e.vs.api_version.clone(),
+            time: e.time.map(format_time),
+            fields: e.vs.set.clone(),
+            subresource: e.info.subresource,
+        })
+        .collect()
 }
 
 /// `metadata.managedFields` for `managed`, or `None` when there are no entries.
 pub(crate) fn encode(managed: &Managed) -> Option<Value> {
-    let list: Vec<Value> = entries(managed)
+    encode_reusing(managed, &mut Recorded::default())
+}
+
+/// [`encode`], taking an entry's `fieldsV1` from `recorded` where it is exactly what
+/// encoding would write (an entry whose fields did not change).
+pub(crate) fn encode_reusing(managed: &Managed, recorded: &mut Recorded<'_>) -> Option<Value> {
+    let list: Vec<Value> = sorted(managed)
         .iter()
-        .map(ManagedFieldsEntry::to_value)
+        .map(|e| {
+            let fields_v1 = match recorded.0.remove(e.id) {
+                Some(v) if e.vs.set.encodes_to(&v) => v.into_owned(),
+                _ => e.vs.set.to_fields_v1(),
+            };
+            entry_value(
+                &e.info.manager,
+                e.operation,
+                &e.vs.api_version,
+                e.time.map(format_time),
+                fields_v1,
+                &e.info.subresource,
+            )
+        })
         .collect();
     (!list.is_empty()).then_some(Value::Array(list))
 }

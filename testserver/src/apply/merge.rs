@@ -10,13 +10,14 @@
 //!
 //! Both sides of `merge` and `compare` must have been validated ([`validate`](super::typed::validate)).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use super::path::{PathElement, values_equal};
 use super::set::FieldSet;
-use super::typed::{Atom, ListKind, Ty, ValidationError, check_scalar, list_item_element};
+use super::typed::{Atom, Level, ListKind, Ty, ValidationError, check_scalar, list_item_element};
 
 type Errors = Vec<ValidationError>;
 
@@ -260,9 +261,9 @@ pub(crate) struct Comparison {
 impl Comparison {
     /// Drops from all three sets the fields of `ignore` and everything below them.
     pub(crate) fn exclude(&mut self, ignore: &FieldSet) {
-        self.removed = self.removed.recursive_difference(ignore);
-        self.modified = self.modified.recursive_difference(ignore);
-        self.added = self.added.recursive_difference(ignore);
+        self.removed.subtract_recursive(ignore);
+        self.modified.subtract_recursive(ignore);
+        self.added.subtract_recursive(ignore);
     }
 }
 
@@ -272,196 +273,302 @@ impl Comparison {
 ///
 /// The validation errors met on the way.
 pub(crate) fn compare(ty: Ty<'_>, lhs: &Value, rhs: &Value) -> Result<Comparison, Errors> {
-    let mut c = Comparison::default();
-    let errs = compare_node(ty, Some(lhs), Some(rhs), &mut Vec::new(), &mut c);
+    let mut walk = Walk::new(false);
+    let errs = walk.node(ty, Some(lhs), Some(rhs), Level::Below);
     if !errs.is_empty() {
         return Err(errs);
     }
-    Ok(c)
+    Ok(walk.c)
 }
 
-fn compare_node(
+/// [`compare`] of two objects' roots as if neither had `metadata.managedFields`, without
+/// copying them; subtrees equal on both sides are skipped rather than walked, so an
+/// update costs about what it changed. Both objects must be valid ([`is_valid_object`](super::typed::is_valid_object)):
+/// errors inside equal subtrees would go unreported.
+///
+/// # Errors
+///
+/// The validation errors met on the way.
+pub(crate) fn compare_objects(
     ty: Ty<'_>,
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
-    path: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) -> Errors {
-    if lhs.is_none() && rhs.is_none() {
-        return err("at least one of lhs and rhs must be provided".to_owned());
-    }
-    let alhs = ty.atom(lhs);
-    let arhs = ty.atom(rhs);
-    let (leaf, errs) = match (lhs, rhs) {
-        (_, None) => compare_atom(alhs, lhs, rhs, path, c),
-        (None, _) => compare_atom(arhs, lhs, rhs, path, c),
-        _ if same_shape(&alhs, &arhs) => compare_atom(arhs, lhs, rhs, path, c),
-        _ => {
-            let (_, mut errs) = compare_atom(alhs, lhs, rhs, path, c);
-            let (leaf, more) = compare_atom(arhs, lhs, rhs, path, c);
-            errs.extend(more);
-            (leaf, errs)
+    lhs: &Map<String, Value>,
+    rhs: &Map<String, Value>,
+) -> Result<Comparison, Errors> {
+    let mut walk = Walk::new(true);
+    let errs = match ty.object_atom() {
+        Atom::Map { ty, atomic: false } if !(lhs.is_empty() && rhs.is_empty()) => {
+            walk.members(ty, Some(lhs), Some(rhs), Level::Root)
         }
+        // Otherwise the root is a leaf, and the root path is never recorded; the only
+        // errors would be the ones validation reports.
+        _ => Vec::new(),
     };
-    if !leaf {
-        if lhs.is_none() {
-            c.added.insert(path);
-        } else if rhs.is_none() {
-            c.removed.insert(path);
-        }
+    if !errs.is_empty() {
+        return Err(errs);
     }
-    errs
+    Ok(walk.c)
 }
 
-/// Records a leaf (scalar, atomic or empty value) as added, removed or modified.
-fn compare_leaf(
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
-    path: &[PathElement],
-    c: &mut Comparison,
-) {
-    match (lhs, rhs) {
-        (None, _) => c.added.insert(path),
-        (_, None) => c.removed.insert(path),
-        (Some(l), Some(r)) if !values_equal(l, r) => c.modified.insert(path),
-        _ => {}
-    }
-}
-
-/// Compares one node under one shape; returns whether it was a leaf.
-fn compare_atom(
-    atom: Atom<'_>,
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
-    path: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) -> (bool, Errors) {
-    match atom {
-        Atom::Scalar(kind) => {
-            let l = lhs.and_then(|v| check_scalar(kind, v, "lhs: "));
-            let r = rhs.and_then(|v| check_scalar(kind, v, "rhs: "));
-            if let (Some(l), Some(r)) = (l, r) {
-                return (false, [err(l), err(r)].concat());
-            }
-            compare_leaf(lhs, rhs, path, c);
-            (true, Vec::new())
-        }
-        Atom::List { items, kind } => {
-            let l = lhs.and_then(Value::as_array);
-            let r = rhs.and_then(Value::as_array);
-            let empty = l.is_none_or(Vec::is_empty) && r.is_none_or(Vec::is_empty);
-            if matches!(kind, ListKind::Atomic) || empty {
-                compare_leaf(lhs, rhs, path, c);
-                return (true, Vec::new());
-            }
-            (false, compare_list(items, kind, l, r, path, c))
-        }
-        Atom::Map { ty, atomic } => {
-            let l = lhs.and_then(Value::as_object);
-            let r = rhs.and_then(Value::as_object);
-            let empty = l.is_none_or(Map::is_empty) && r.is_none_or(Map::is_empty);
-            if atomic || empty {
-                compare_leaf(lhs, rhs, path, c);
-                return (true, Vec::new());
-            }
-            let mut keys: Vec<&String> = l.into_iter().chain(r).flat_map(Map::keys).collect();
-            keys.sort();
-            keys.dedup();
-            let mut errs = Vec::new();
-            for key in keys {
-                let pe = PathElement::Field(key.clone());
-                let member = ty.member(key).unwrap_or(Ty::AtomicAny);
-                path.push(pe.clone());
-                let e = compare_node(
-                    member,
-                    l.and_then(|m| m.get(key)),
-                    r.and_then(|m| m.get(key)),
-                    path,
-                    c,
-                );
-                path.pop();
-                errs.extend(prefixed(e, &pe));
-            }
-            (false, errs)
-        }
-    }
-}
-
-fn compare_list(
-    items: Ty<'_>,
-    kind: ListKind<'_>,
-    lhs: Option<&Vec<Value>>,
-    rhs: Option<&Vec<Value>>,
-    path: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) -> Errors {
-    let mut errs = Vec::new();
-    // Every distinct element once, with the items each side has under it.
-    let mut order: Vec<PathElement> = Vec::new();
-    let mut by_pe: BTreeMap<PathElement, (Vec<&Value>, Vec<&Value>)> = BTreeMap::new();
-    for (side, list) in [(0, lhs), (1, rhs)] {
-        for (i, item) in list
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let pe = match list_item_element(items, kind, item) {
-                Ok(pe) => pe,
-                Err(e) => {
-                    errs.extend(err(format!("element {i}: {e}")));
-                    continue;
-                }
-            };
-            let entry = by_pe.entry(pe.clone()).or_insert_with(|| {
-                order.push(pe.clone());
-                (Vec::new(), Vec::new())
-            });
-            if side == 0 {
-                entry.0.push(item);
-            } else {
-                entry.1.push(item);
-            }
-        }
-    }
-    for pe in order {
-        let Some((l, r)) = by_pe.get(&pe) else {
-            continue;
+/// The members of two maps side by side in key order, as `(key, left, right)`.
+/// serde_json's maps iterate in key order (its `preserve_order` feature is off;
+/// `tests::fast_paths` checks).
+fn side_by_side<'m>(
+    l: Option<&'m Map<String, Value>>,
+    r: Option<&'m Map<String, Value>>,
+    level: Level,
+) -> impl Iterator<Item = (&'m String, Option<&'m Value>, Option<&'m Value>)> {
+    let mut l = l.into_iter().flat_map(move |m| level.visible(m)).peekable();
+    let mut r = r.into_iter().flat_map(move |m| level.visible(m)).peekable();
+    std::iter::from_fn(move || {
+        let order = match (l.peek(), r.peek()) {
+            (Some((a, _)), Some((b, _))) => a.cmp(b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => return None,
         };
-        path.push(pe.clone());
-        match (l.len(), r.len()) {
-            (0, 0) => {}
-            (0..=1, 0..=1) => {
-                let e = compare_node(items, l.first().copied(), r.first().copied(), path, c);
-                errs.extend(prefixed(e, &pe));
-            }
-            // Duplicates on both sides: compared as a whole.
-            (2.., 2..) => {
-                let same = l.len() == r.len() && l.iter().zip(r).all(|(a, b)| values_equal(a, b));
-                if !same {
-                    c.modified.insert(path);
-                }
-            }
-            // Duplicates resolved: the new single item is added, the duplicate removed.
-            (2.., _) => {
-                if let Some(item) = r.first() {
-                    let e = compare_node(items, None, Some(item), path, c);
-                    errs.extend(prefixed(e, &pe));
-                }
-                c.removed.insert(path);
-            }
-            // Duplicates introduced: the old single item is removed, the duplicate added.
-            (_, _) => {
-                if let Some(item) = l.first() {
-                    let e = compare_node(items, Some(item), None, path, c);
-                    errs.extend(prefixed(e, &pe));
-                }
-                c.added.insert(path);
+        match order {
+            Ordering::Less => l.next().map(|(k, v)| (k, Some(v), None)),
+            Ordering::Greater => r.next().map(|(k, v)| (k, None, Some(v))),
+            Ordering::Equal => {
+                let (k, a) = l.next()?;
+                r.next().map(|(_, b)| (k, Some(a), Some(b)))
             }
         }
-        path.pop();
+    })
+}
+
+/// One comparison: where it is, what it found so far.
+struct Walk {
+    path: Vec<PathElement>,
+    c: Comparison,
+    /// Skip subtrees equal on both sides (they add nothing, and report no error when
+    /// either side is valid).
+    skip_equal: bool,
+}
+
+impl Walk {
+    fn new(skip_equal: bool) -> Self {
+        Self {
+            path: Vec::new(),
+            c: Comparison::default(),
+            skip_equal,
+        }
     }
-    errs
+
+    /// Whether a pair of values may be skipped: both present and equal.
+    fn skips(&self, lhs: Option<&Value>, rhs: Option<&Value>) -> bool {
+        self.skip_equal && matches!((lhs, rhs), (Some(l), Some(r)) if l == r)
+    }
+
+    /// Compares the node below [`Self::path`], pushing `pe` for it.
+    fn step(
+        &mut self,
+        pe: PathElement,
+        ty: Ty<'_>,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        level: Level,
+    ) -> Errors {
+        self.path.push(pe);
+        let e = self.node(ty, lhs, rhs, level);
+        let pe = self.path.pop();
+        match pe {
+            Some(pe) if !e.is_empty() => prefixed(e, &pe),
+            _ => e,
+        }
+    }
+
+    fn node(
+        &mut self,
+        ty: Ty<'_>,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        level: Level,
+    ) -> Errors {
+        if lhs.is_none() && rhs.is_none() {
+            return err("at least one of lhs and rhs must be provided".to_owned());
+        }
+        let alhs = ty.atom(lhs);
+        let arhs = ty.atom(rhs);
+        let (leaf, errs) = match (lhs, rhs) {
+            (_, None) => self.atom(alhs, lhs, rhs, level),
+            (None, _) => self.atom(arhs, lhs, rhs, level),
+            _ if same_shape(&alhs, &arhs) => self.atom(arhs, lhs, rhs, level),
+            _ => {
+                let (_, mut errs) = self.atom(alhs, lhs, rhs, level);
+                let (leaf, more) = self.atom(arhs, lhs, rhs, level);
+                errs.extend(more);
+                (leaf, errs)
+            }
+        };
+        if !leaf {
+            if lhs.is_none() {
+                self.c.added.insert(&self.path);
+            } else if rhs.is_none() {
+                self.c.removed.insert(&self.path);
+            }
+        }
+        errs
+    }
+
+    /// Records a leaf (scalar, atomic or empty value) as added, removed or modified.
+    fn leaf(&mut self, lhs: Option<&Value>, rhs: Option<&Value>, level: Level) {
+        match (lhs, rhs) {
+            (None, _) => self.c.added.insert(&self.path),
+            (_, None) => self.c.removed.insert(&self.path),
+            (Some(l), Some(r)) if !level.values_equal(l, r) => self.c.modified.insert(&self.path),
+            _ => {}
+        }
+    }
+
+    /// Compares one node under one shape; returns whether it was a leaf.
+    fn atom(
+        &mut self,
+        atom: Atom<'_>,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        level: Level,
+    ) -> (bool, Errors) {
+        match atom {
+            Atom::Scalar(kind) => {
+                let l = lhs.and_then(|v| check_scalar(kind, v, "lhs: "));
+                let r = rhs.and_then(|v| check_scalar(kind, v, "rhs: "));
+                if let (Some(l), Some(r)) = (l, r) {
+                    return (false, [err(l), err(r)].concat());
+                }
+                self.leaf(lhs, rhs, level);
+                (true, Vec::new())
+            }
+            Atom::List { items, kind } => {
+                let l = lhs.and_then(Value::as_array);
+                let r = rhs.and_then(Value::as_array);
+                let empty = l.is_none_or(Vec::is_empty) && r.is_none_or(Vec::is_empty);
+                if matches!(kind, ListKind::Atomic) || empty {
+                    self.leaf(lhs, rhs, level);
+                    return (true, Vec::new());
+                }
+                (false, self.list(items, kind, l, r))
+            }
+            Atom::Map { ty, atomic } => {
+                let l = lhs.and_then(Value::as_object);
+                let r = rhs.and_then(Value::as_object);
+                let empty =
+                    l.is_none_or(|m| level.is_empty(m)) && r.is_none_or(|m| level.is_empty(m));
+                if atomic || empty {
+                    self.leaf(lhs, rhs, level);
+                    return (true, Vec::new());
+                }
+                (false, self.members(ty, l, r, level))
+            }
+        }
+    }
+
+    /// Compares the members of two maps of type `ty`, in key order.
+    fn members(
+        &mut self,
+        ty: Ty<'_>,
+        l: Option<&Map<String, Value>>,
+        r: Option<&Map<String, Value>>,
+        level: Level,
+    ) -> Errors {
+        let mut errs = Vec::new();
+        for (key, lv, rv) in side_by_side(l, r, level) {
+            if self.skips(lv, rv) {
+                continue;
+            }
+            let member = ty.member(key).unwrap_or(Ty::AtomicAny);
+            let pe = PathElement::Field(key.clone());
+            errs.extend(self.step(pe, member, lv, rv, level.child(key)));
+        }
+        errs
+    }
+
+    fn list(
+        &mut self,
+        items: Ty<'_>,
+        kind: ListKind<'_>,
+        lhs: Option<&Vec<Value>>,
+        rhs: Option<&Vec<Value>>,
+    ) -> Errors {
+        let mut errs = Vec::new();
+        // Every distinct element once, with the items each side has under it.
+        let mut order: Vec<PathElement> = Vec::new();
+        let mut by_pe: BTreeMap<PathElement, (Vec<&Value>, Vec<&Value>)> = BTreeMap::new();
+        for (side, list) in [(0, lhs), (1, rhs)] {
+            for (i, item) in list
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let pe = match list_item_element(items, kind, item) {
+                    Ok(pe) => pe,
+                    Err(e) => {
+                        errs.extend(err(format!("element {i}: {e}")));
+                        continue;
+                    }
+                };
+                let entry = by_pe.entry(pe.clone()).or_insert_with(|| {
+                    order.push(pe);
+                    (Vec::new(), Vec::new())
+                });
+                if side == 0 {
+                    entry.0.push(item);
+                } else {
+                    entry.1.push(item);
+                }
+            }
+        }
+        for pe in order {
+            let Some((l, r)) = by_pe.get(&pe) else {
+                continue;
+            };
+            match (l.len(), r.len()) {
+                (0, 0) => {}
+                (0..=1, 0..=1) => {
+                    let (l, r) = (l.first().copied(), r.first().copied());
+                    if !self.skips(l, r) {
+                        errs.extend(self.step(pe, items, l, r, Level::Below));
+                    }
+                }
+                // Duplicates on both sides: compared as a whole.
+                (2.., 2..) => {
+                    let same =
+                        l.len() == r.len() && l.iter().zip(r).all(|(a, b)| values_equal(a, b));
+                    if !same {
+                        self.path.push(pe);
+                        self.c.modified.insert(&self.path);
+                        self.path.pop();
+                    }
+                }
+                // Duplicates resolved: the new single item is added, the duplicate removed.
+                (2.., _) => {
+                    self.path.push(pe);
+                    if let Some(item) = r.first() {
+                        let e = self.node(items, None, Some(item), Level::Below);
+                        if !e.is_empty() {
+                            errs.extend(prefixed(e, &self.path[self.path.len() - 1]));
+                        }
+                    }
+                    self.c.removed.insert(&self.path);
+                    self.path.pop();
+                }
+                // Duplicates introduced: the old single item is removed, the duplicate added.
+                (_, _) => {
+                    self.path.push(pe);
+                    if let Some(item) = l.first() {
+                        let e = self.node(items, Some(item), None, Level::Below);
+                        if !e.is_empty() {
+                            errs.extend(prefixed(e, &self.path[self.path.len() - 1]));
+                        }
+                    }
+                    self.c.added.insert(&self.path);
+                    self.path.pop();
+                }
+            }
+        }
+        errs
+    }
 }
 
 /// `value` without the fields and items of `to_remove` (structured-merge-diff's

@@ -81,13 +81,15 @@
 //!
 //! `path` and `set` are field paths and sets with their `fieldsV1` encoding; `typed`
 //! sees objects through the schema; `merge` merges, compares and prunes objects;
-//! `updater` keeps ownership for one write; `managed` encodes `managedFields`;
+//! `updater` keeps ownership for one write; `create` writes a create's entry in one
+//! walk; `managed` encodes `managedFields`;
 //! `fieldmanager` is apimachinery's chain of managers around it (before-first-apply,
 //! capping update entries, stripping metadata, kubectl's last-applied annotation);
 //! `conflict` words conflicts; `scale` moves replica ownership between a resource and
 //! its `/scale`; `gojson` writes JSON the way Go does where that shows.
 
 mod conflict;
+mod create;
 mod fieldmanager;
 mod gojson;
 mod managed;
@@ -100,7 +102,7 @@ mod tests;
 mod typed;
 mod updater;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::schema::Cursor;
 
@@ -186,6 +188,21 @@ pub(crate) fn update(
     req: &Request<'_>,
 ) -> Result<(), ApplyError> {
     fieldmanager::FieldManager::new(schema, req)?.update(old, new)
+}
+
+/// [`update`] of objects, for callers that hold them as maps: the live object is only
+/// read, never copied.
+///
+/// # Errors
+///
+/// As [`update`]'s; `new` is then left without `managedFields`.
+pub(crate) fn update_object(
+    schema: Cursor<'_>,
+    old: Option<&Map<String, Value>>,
+    new: &mut Map<String, Value>,
+    req: &Request<'_>,
+) -> Result<(), ApplyError> {
+    fieldmanager::FieldManager::new(schema, req)?.update_object(old, new)
 }
 
 /// The decoded `metadata.managedFields` of an object, sorted as stored.

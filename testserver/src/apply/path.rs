@@ -8,7 +8,7 @@
 //! visible in `fieldsV1` and in conflict lists.
 
 use std::cmp::Ordering;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 
@@ -50,23 +50,38 @@ impl PathElement {
 
     /// The `fieldsV1` key of this step, without the trie around it.
     pub(crate) fn to_fields_v1_key(&self) -> String {
+        let mut out = String::new();
+        self.write_fields_v1_key(&mut out);
+        out
+    }
+
+    /// Appends the `fieldsV1` key of this step to `out`.
+    pub(crate) fn write_fields_v1_key(&self, out: &mut String) {
         match self {
-            Self::Field(name) => format!("f:{name}"),
+            Self::Field(name) => {
+                out.reserve(name.len() + 2);
+                out.push_str("f:");
+                out.push_str(name);
+            }
             Self::Key(fields) => {
-                let mut out = String::from("k:{");
+                out.push_str("k:{");
                 for (i, (name, v)) in fields.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    gojson::write_string(&mut out, name);
+                    gojson::write_string(out, name);
                     out.push(':');
-                    gojson::write_value(&mut out, v);
+                    gojson::write_value(out, v);
                 }
                 out.push('}');
-                out
             }
-            Self::Value(v) => format!("v:{}", gojson::to_string(v)),
-            Self::Index(i) => format!("i:{i}"),
+            Self::Value(v) => {
+                out.push_str("v:");
+                gojson::write_value(out, v);
+            }
+            Self::Index(i) => {
+                let _ = write!(out, "i:{i}");
+            }
         }
     }
 

@@ -91,6 +91,23 @@ impl FieldSet {
             .map(|i| &self.children[i].1)
     }
 
+    /// Whether the field step `name` is a member at this level ([`has_member`](Self::has_member)
+    /// without building the step).
+    pub(crate) fn has_field_member(&self, name: &str) -> bool {
+        self.members
+            .binary_search_by(|m| cmp_field(m, name))
+            .is_ok()
+    }
+
+    /// The subtree below the field step `name`, if any ([`child`](Self::child) without
+    /// building the step).
+    pub(crate) fn field_child(&self, name: &str) -> Option<&FieldSet> {
+        self.children
+            .binary_search_by(|(p, _)| cmp_field(p, name))
+            .ok()
+            .map(|i| &self.children[i].1)
+    }
+
     /// The members at this level.
     pub(crate) fn members(&self) -> &[PathElement] {
         &self.members
@@ -99,13 +116,6 @@ impl FieldSet {
     /// The subtrees at this level.
     pub(crate) fn children(&self) -> &[(PathElement, FieldSet)] {
         &self.children
-    }
-
-    /// Adds `pe` as a member at this level.
-    pub(crate) fn insert_member(&mut self, pe: PathElement) {
-        if let Err(i) = self.members.binary_search(&pe) {
-            self.members.insert(i, pe);
-        }
     }
 
     /// Builds a set from sorted, duplicate-free members and children (empty subtrees
@@ -194,6 +204,76 @@ impl FieldSet {
         Self::from_parts(members, children)
     }
 
+    /// Removes the paths of `other` in place: the same set as
+    /// [`difference`](Self::difference), with `self`'s elements kept. Costs what
+    /// `other` is big, not what `self` is.
+    pub(crate) fn subtract(&mut self, other: &FieldSet) {
+        for m in &other.members {
+            if let Ok(i) = self.members.binary_search(m) {
+                self.members.remove(i);
+            }
+        }
+        for (pe, oc) in &other.children {
+            if let Ok(i) = self.children.binary_search_by(|(p, _)| p.cmp(pe)) {
+                let child = &mut self.children[i].1;
+                child.subtract(oc);
+                if child.is_empty() {
+                    self.children.remove(i);
+                }
+            }
+        }
+    }
+
+    /// Removes the paths of `other`, and everything below its members, in place: the
+    /// same set as [`recursive_difference`](Self::recursive_difference).
+    pub(crate) fn subtract_recursive(&mut self, other: &FieldSet) {
+        for m in &other.members {
+            if let Ok(i) = self.members.binary_search(m) {
+                self.members.remove(i);
+            }
+            if let Ok(i) = self.children.binary_search_by(|(p, _)| p.cmp(m)) {
+                self.children.remove(i);
+            }
+        }
+        for (pe, oc) in &other.children {
+            if other.has_member(pe) {
+                continue;
+            }
+            if let Ok(i) = self.children.binary_search_by(|(p, _)| p.cmp(pe)) {
+                let child = &mut self.children[i].1;
+                child.subtract_recursive(oc);
+                if child.is_empty() {
+                    self.children.remove(i);
+                }
+            }
+        }
+    }
+
+    /// Adds the paths of `other` in place: the same set as [`union`](Self::union),
+    /// `self`'s element kept where both have an equal one.
+    pub(crate) fn union_with(&mut self, other: FieldSet) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        if !other.members.is_empty() {
+            let mine = std::mem::take(&mut self.members);
+            self.members = merge_owned(mine, other.members, |_, _| {});
+        }
+        if !other.children.is_empty() {
+            let mine = std::mem::take(&mut self.children);
+            self.children = merge_owned_by(
+                mine,
+                other.children,
+                |a, b| a.0.cmp(&b.0),
+                |a, b| a.1.union_with(b.1),
+            );
+        }
+    }
+
     /// Every path, members of a level before the subtrees, as upstream iterates.
     pub(crate) fn paths(&self) -> Vec<Path> {
         let mut out = Vec::with_capacity(self.len());
@@ -237,21 +317,96 @@ impl FieldSet {
         Value::Object(self.emit(false))
     }
 
-    fn emit(&self, include_self: bool) -> Map<String, Value> {
-        let mut out = Map::new();
-        if include_self && !(self.members.is_empty() && self.children.is_empty()) {
-            out.insert(".".to_owned(), Value::Object(Map::new()));
+    /// Whether [`to_fields_v1`](Self::to_fields_v1) gives exactly `v`, found without
+    /// building it: managed fields that did not change are handed back as they came.
+    pub(crate) fn encodes_to(&self, v: &Value) -> bool {
+        match v {
+            Value::Object(map) => self.matches(map, false, &mut String::new()),
+            _ => false,
         }
+    }
+
+    /// Whether `map` is [`emit`](Self::emit)'s output; `key` is scratch space.
+    fn matches(&self, map: &Map<String, Value>, include_self: bool, key: &mut String) -> bool {
+        let mut entries = 0;
+        if include_self && !(self.members.is_empty() && self.children.is_empty()) {
+            if !matches!(map.get("."), Some(Value::Object(m)) if m.is_empty()) {
+                return false;
+            }
+            entries += 1;
+        }
+        // The same side-by-side walk as `emit`.
+        let mut children = self.children.iter().peekable();
         for m in &self.members {
-            if self.child(m).is_none() {
-                out.insert(m.to_fields_v1_key(), Value::Object(Map::new()));
+            while let Some((pe, c)) = children.next_if(|(pe, _)| pe < m) {
+                if !entry_matches(map, pe, Some(c), false, key) {
+                    return false;
+                }
+                entries += 1;
+            }
+            let child = children.next_if(|(pe, _)| pe == m).map(|(_, c)| c);
+            if !entry_matches(map, m, child, true, key) {
+                return false;
+            }
+            entries += 1;
+        }
+        for (pe, c) in children {
+            if !entry_matches(map, pe, Some(c), false, key) {
+                return false;
+            }
+            entries += 1;
+        }
+        entries == map.len()
+    }
+
+    fn emit(&self, include_self: bool) -> Map<String, Value> {
+        // Collected first and built in one go: cheaper than inserting key by key.
+        let mut out: Vec<(String, Value)> =
+            Vec::with_capacity(self.members.len() + self.children.len() + 1);
+        if include_self && !(self.members.is_empty() && self.children.is_empty()) {
+            out.push((".".to_owned(), Value::Object(Map::new())));
+        }
+        // Members and children are both sorted: walk them side by side.
+        let mut children = self.children.iter().peekable();
+        for m in &self.members {
+            while let Some((pe, c)) = children.next_if(|(pe, _)| pe < m) {
+                out.push((pe.to_fields_v1_key(), Value::Object(c.emit(false))));
+            }
+            match children.next_if(|(pe, _)| pe == m) {
+                Some((_, c)) => out.push((m.to_fields_v1_key(), Value::Object(c.emit(true)))),
+                None => out.push((m.to_fields_v1_key(), Value::Object(Map::new()))),
             }
         }
-        for (pe, c) in &self.children {
-            let inner = c.emit(self.has_member(pe));
-            out.insert(pe.to_fields_v1_key(), Value::Object(inner));
+        for (pe, c) in children {
+            out.push((pe.to_fields_v1_key(), Value::Object(c.emit(false))));
         }
-        out
+        out.into_iter().collect()
+    }
+}
+
+/// Whether `map` has `emit`'s entry for step `pe`: `{}` for a member without a
+/// subtree, else the subtree's trie (with `"."` when `member`).
+fn entry_matches(
+    map: &Map<String, Value>,
+    pe: &PathElement,
+    child: Option<&FieldSet>,
+    member: bool,
+    key: &mut String,
+) -> bool {
+    key.clear();
+    pe.write_fields_v1_key(key);
+    match (map.get(key.as_str()), child) {
+        (Some(Value::Object(inner)), Some(child)) => child.matches(inner, member, key),
+        (Some(Value::Object(inner)), None) => inner.is_empty(),
+        _ => false,
+    }
+}
+
+/// How `pe` orders against the field step `name` (fields sort before other steps).
+fn cmp_field(pe: &PathElement, name: &str) -> std::cmp::Ordering {
+    match pe {
+        PathElement::Field(f) => f.as_str().cmp(name),
+        _ => std::cmp::Ordering::Greater,
     }
 }
 
@@ -259,7 +414,14 @@ impl FieldSet {
 /// entries) and whether the level itself is a member (`"."`, or no entries at all).
 fn read_trie(map: &Map<String, Value>) -> Result<(Option<FieldSet>, bool), String> {
     let mut is_member = false;
-    let mut children: Option<FieldSet> = None;
+    let mut any = false;
+    // Sized for the usual shapes: every key a member, the non-empty ones subtrees.
+    let subtrees = map
+        .values()
+        .filter(|v| matches!(v, Value::Object(m) if !m.is_empty()))
+        .count();
+    let mut members: Vec<PathElement> = Vec::with_capacity(map.len());
+    let mut children: Vec<(PathElement, FieldSet)> = Vec::with_capacity(subtrees);
     for (key, value) in map {
         if key == "." {
             is_member = true;
@@ -280,19 +442,35 @@ fn read_trie(map: &Map<String, Value>) -> Result<(Option<FieldSet>, bool), Strin
                 ));
             }
         };
-        let set = children.get_or_insert_with(FieldSet::new);
-        if child_is_member {
-            set.insert_member(pe.clone());
-        }
-        if let Some(g) = grandchildren {
-            let node = set.descend(&pe);
-            *node = node.union(&g);
+        any = true;
+        match grandchildren {
+            Some(g) => {
+                if child_is_member {
+                    members.push(pe.clone());
+                }
+                children.push((pe, g));
+            }
+            None if child_is_member => members.push(pe),
+            None => {}
         }
     }
-    if children.is_none() {
-        is_member = true;
+    if !any {
+        return Ok((None, true));
     }
-    Ok((children, is_member))
+    // Keys are in text order, steps are not (`i:` sorts after `k:`, `v:1` and `v:1.0`
+    // are one step): sort, keeping the first of equal steps and merging their
+    // subtrees in key order, as inserting them one by one would.
+    members.sort();
+    members.dedup();
+    children.sort_by(|a, b| a.0.cmp(&b.0));
+    children.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1.union_with(std::mem::take(&mut later.1));
+        }
+        same
+    });
+    Ok((Some(FieldSet { members, children }), is_member))
 }
 
 #[derive(Clone, Copy)]
@@ -339,6 +517,43 @@ fn merge_sorted<T: Clone>(
     }
     if matches!(pick, Pick::Union) {
         out.extend_from_slice(&b[j..]);
+    }
+    out
+}
+
+/// Merges two sorted, duplicate-free vectors, keeping `a`'s element of equal pairs.
+fn merge_owned<T: Ord>(a: Vec<T>, b: Vec<T>, on_equal: impl FnMut(&mut T, T)) -> Vec<T> {
+    merge_owned_by(a, b, T::cmp, on_equal)
+}
+
+/// [`merge_owned`] by a comparison; `on_equal` folds `b`'s element of an equal pair
+/// into `a`'s.
+fn merge_owned_by<T>(
+    a: Vec<T>,
+    b: Vec<T>,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    mut on_equal: impl FnMut(&mut T, T),
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(x, y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        match order {
+            std::cmp::Ordering::Less => out.extend(a.next()),
+            std::cmp::Ordering::Greater => out.extend(b.next()),
+            std::cmp::Ordering::Equal => {
+                if let (Some(mut x), Some(y)) = (a.next(), b.next()) {
+                    on_equal(&mut x, y);
+                    out.push(x);
+                }
+            }
+        }
     }
     out
 }

@@ -16,9 +16,9 @@
 //! | `Untyped` | "deduced": scalars, atomic lists, maps whose values are deduced |
 //! | `RawExtension` | atomic anything |
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::path::PathElement;
+use super::path::{PathElement, values_equal};
 use super::set::FieldSet;
 use crate::schema::{Cursor, Kind, ListType, Member, Scalar};
 
@@ -119,6 +119,11 @@ impl<'a> Ty<'a> {
         }
     }
 
+    /// The shape an object takes under this type (its value not needed beyond that).
+    pub(crate) fn object_atom(self) -> Atom<'a> {
+        self.atom(Some(&Value::Object(Map::new())))
+    }
+
     /// The type of member `name` of a map-shaped type; `None` when the schema does not
     /// declare it and accepts no unknown members.
     pub(crate) fn member(self, name: &str) -> Option<Ty<'a>> {
@@ -173,11 +178,11 @@ impl<'a> Ty<'a> {
     /// The default of a map-list key field that an item omits: from our table of the
     /// built-in types' `+default` markers on key fields (structured-merge-diff reads
     /// them from the OpenAPI `default`, which our schema model does not carry).
-    fn key_default(self, field: &str) -> Option<Value> {
+    fn key_default(self, field: &str) -> Option<&'static str> {
         let Ty::Schema(c) = self else { return None };
         match (c.def().name.as_str(), field) {
             ("io.k8s.api.core.v1.ContainerPort" | "io.k8s.api.core.v1.ServicePort", "protocol") => {
-                Some(Value::String("TCP".to_owned()))
+                Some("TCP")
             }
             _ => None,
         }
@@ -209,7 +214,7 @@ pub(crate) fn list_item_element(
                 if let Some(v) = map.get(key) {
                     fields.push((key.clone(), v.clone()));
                 } else if let Some(def) = items.key_default(key) {
-                    fields.push((key.clone(), def));
+                    fields.push((key.clone(), Value::String(def.to_owned())));
                 } else {
                     return Err(format!(
                         "associative list with keys has an element that omits key field {} (and doesn't have default value)",
@@ -232,6 +237,151 @@ pub(crate) fn list_item_element(
             v => Ok(PathElement::Value(v.clone())),
         },
     }
+}
+
+/// Whether [`list_item_element`] names `item`, without building the element.
+fn item_is_named(items: Ty<'_>, kind: ListKind<'_>, item: &Value) -> bool {
+    match kind {
+        ListKind::Atomic => false,
+        ListKind::Map(keys) if !keys.is_empty() => match item {
+            Value::Object(map) => keys
+                .iter()
+                .all(|k| map.contains_key(k) || items.key_default(k).is_some()),
+            _ => false,
+        },
+        ListKind::Set | ListKind::Map(_) => {
+            !matches!(item, Value::Object(_) | Value::Array(_) | Value::Null)
+        }
+    }
+}
+
+/// Where a walk over a whole object is, so that it can leave out
+/// `metadata.managedFields` without copying the object: the typed walks never see
+/// that field (upstream strips it before converting an object to a typed value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// The object's root.
+    Root,
+    /// The root's `metadata`: `managedFields` here is left out.
+    Metadata,
+    /// Anywhere else, or a walk that hides nothing.
+    Below,
+}
+
+impl Level {
+    /// The level of member `key` of a map at this level.
+    pub(crate) fn child(self, key: &str) -> Level {
+        if self == Level::Root && key == "metadata" {
+            Level::Metadata
+        } else {
+            Level::Below
+        }
+    }
+
+    /// Whether member `key` of a map at this level is left out.
+    pub(crate) fn hides(self, key: &str) -> bool {
+        self == Level::Metadata && key == "managedFields"
+    }
+
+    /// The members of `map` a walk at this level sees.
+    pub(crate) fn visible(
+        self,
+        map: &Map<String, Value>,
+    ) -> impl Iterator<Item = (&String, &Value)> {
+        map.iter().filter(move |(k, _)| !self.hides(k))
+    }
+
+    /// Whether `map` has no member a walk at this level sees.
+    pub(crate) fn is_empty(self, map: &Map<String, Value>) -> bool {
+        self.visible(map).next().is_none()
+    }
+
+    /// [`values_equal`] of the values a walk at this level sees.
+    pub(crate) fn values_equal(self, a: &Value, b: &Value) -> bool {
+        match (self, a, b) {
+            (Level::Metadata, Value::Object(x), Value::Object(y)) => {
+                self.visible(x).count() == self.visible(y).count()
+                    && self
+                        .visible(x)
+                        .all(|(k, l)| y.get(k).is_some_and(|r| values_equal(l, r)))
+            }
+            _ => values_equal(a, b),
+        }
+    }
+}
+
+/// Whether [`validate`] with duplicates allowed finds nothing in an object without its
+/// `metadata.managedFields`, without wording a message: the check every non-apply
+/// write makes of both objects.
+pub(crate) fn is_valid_object(ty: Ty<'_>, obj: &Map<String, Value>) -> bool {
+    is_valid_root(ty, obj, None)
+}
+
+/// [`is_valid_object`] of `obj` beside `valid`, an object known to pass it: where the
+/// two are equal, `obj` passes too, so only what differs is checked (the live object
+/// of an update, beside the new one).
+pub(crate) fn is_valid_object_beside(
+    ty: Ty<'_>,
+    obj: &Map<String, Value>,
+    valid: &Map<String, Value>,
+) -> bool {
+    is_valid_root(ty, obj, Some(valid))
+}
+
+/// Whether [`validate`] with duplicates allowed finds nothing in `v`.
+pub(crate) fn is_valid(ty: Ty<'_>, v: &Value) -> bool {
+    is_valid_at(ty, v, None, Level::Below)
+}
+
+fn is_valid_root(ty: Ty<'_>, obj: &Map<String, Value>, valid: Option<&Map<String, Value>>) -> bool {
+    match ty.object_atom() {
+        Atom::Map { ty, .. } => is_valid_members(ty, obj, valid, Level::Root),
+        // Scalars and lists never accept an object.
+        Atom::Scalar(_) | Atom::List { .. } => false,
+    }
+}
+
+/// Whether `v` passes; `valid` is the value at the same place in an object known to
+/// pass (same type, same level), if any.
+fn is_valid_at(ty: Ty<'_>, v: &Value, valid: Option<&Value>, level: Level) -> bool {
+    match ty.atom(Some(v)) {
+        Atom::Scalar(kind) => check_scalar(kind, v, "").is_none(),
+        Atom::List { items, kind } => match v {
+            Value::Null => true,
+            Value::Array(list) => {
+                let twins = valid.and_then(Value::as_array);
+                list.iter().enumerate().all(|(i, item)| {
+                    let twin = twins.and_then(|t| t.get(i));
+                    twin == Some(item)
+                        || ((matches!(kind, ListKind::Atomic) || item_is_named(items, kind, item))
+                            && is_valid_at(items, item, twin, Level::Below))
+                })
+            }
+            _ => false,
+        },
+        Atom::Map { ty, .. } => match v {
+            Value::Null => true,
+            Value::Object(map) => {
+                is_valid_members(ty, map, valid.and_then(Value::as_object), level)
+            }
+            _ => false,
+        },
+    }
+}
+
+fn is_valid_members(
+    ty: Ty<'_>,
+    map: &Map<String, Value>,
+    valid: Option<&Map<String, Value>>,
+    level: Level,
+) -> bool {
+    level.visible(map).all(|(key, val)| {
+        let twin = valid.and_then(|m| m.get(key));
+        twin == Some(val)
+            || ty
+                .member(key)
+                .is_some_and(|member| is_valid_at(member, val, twin, level.child(key)))
+    })
 }
 
 /// One problem of an object against the schema, at a printed path.
@@ -350,10 +500,10 @@ pub(crate) fn validate(ty: Ty<'_>, v: &Value, allow_duplicates: bool) -> Vec<Val
                         Err(at) => seen.insert(at, pe.clone()),
                     }
                 }
-                errs.extend(prefixed(
-                    validate(items, item, allow_duplicates),
-                    &pe.to_string(),
-                ));
+                let inner = validate(items, item, allow_duplicates);
+                if !inner.is_empty() {
+                    errs.extend(prefixed(inner, &pe.to_string()));
+                }
             }
             errs
         }
@@ -366,18 +516,21 @@ pub(crate) fn validate(ty: Ty<'_>, v: &Value, allow_duplicates: bool) -> Vec<Val
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
             let mut errs = Vec::new();
+            let prefix = |key: &String| PathElement::Field(key.clone()).to_string();
             for key in keys {
-                let pe = PathElement::Field(key.clone()).to_string();
                 let Some(member) = ty.member(key) else {
                     // Upstream stops at the first undeclared field of an object.
                     errs.extend(prefixed(
                         err("field not declared in schema".to_owned()),
-                        &pe,
+                        &prefix(key),
                     ));
                     break;
                 };
                 if let Some(val) = map.get(key) {
-                    errs.extend(prefixed(validate(member, val, allow_duplicates), &pe));
+                    let inner = validate(member, val, allow_duplicates);
+                    if !inner.is_empty() {
+                        errs.extend(prefixed(inner, &prefix(key)));
+                    }
                 }
             }
             errs
@@ -507,11 +660,18 @@ pub(crate) fn reconcile_with_schema(set: &FieldSet, ty: Ty<'_>) -> Option<FieldS
     Some(set.recursive_difference(&to_remove).union(&to_add))
 }
 
-fn reconcile_walk<'a>(
+/// Adds the path walked so far to both sets (its parts go, the whole comes).
+fn replace_with_whole(path: &[&PathElement], to_remove: &mut FieldSet, to_add: &mut FieldSet) {
+    let path: Vec<PathElement> = path.iter().map(|pe| (*pe).clone()).collect();
+    to_remove.insert(&path);
+    to_add.insert(&path);
+}
+
+fn reconcile_walk<'a, 's>(
     ty: Ty<'a>,
-    set: Option<&FieldSet>,
+    set: Option<&'s FieldSet>,
     is_atomic: bool,
-    path: &mut Vec<PathElement>,
+    path: &mut Vec<&'s PathElement>,
     to_remove: &mut FieldSet,
     to_add: &mut FieldSet,
 ) {
@@ -523,12 +683,12 @@ fn reconcile_walk<'a>(
         Ty::AtomicAny => Atom::Map { ty, atomic: true },
         Ty::Schema(_) => ty.atom(None),
     };
-    let mut descend = |pe: &PathElement,
-                       child: Option<&FieldSet>,
+    let mut descend = |pe: &'s PathElement,
+                       child: Option<&'s FieldSet>,
                        member: bool,
                        child_ty: Ty<'a>,
-                       path: &mut Vec<PathElement>| {
-        path.push(pe.clone());
+                       path: &mut Vec<&'s PathElement>| {
+        path.push(pe);
         let atomic = member && child.is_none();
         reconcile_walk(child_ty, child, atomic, path, to_remove, to_add);
         path.pop();
@@ -537,8 +697,7 @@ fn reconcile_walk<'a>(
         Atom::Scalar(_) => {}
         Atom::List { items, kind } => {
             if !is_atomic && matches!(kind, ListKind::Atomic) {
-                to_remove.insert(path);
-                to_add.insert(path);
+                replace_with_whole(path, to_remove, to_add);
                 return;
             }
             if let Some(set) = set {
@@ -550,8 +709,7 @@ fn reconcile_walk<'a>(
         Atom::Map { ty: map_ty, atomic } => {
             if !is_atomic && atomic {
                 if set.is_some_and(|s| !s.is_empty()) {
-                    to_remove.insert(path);
-                    to_add.insert(path);
+                    replace_with_whole(path, to_remove, to_add);
                 }
                 return;
             }
@@ -570,15 +728,18 @@ fn reconcile_walk<'a>(
     }
 }
 
-/// Calls `f(step, subtree, is_member)` for every step of a level: steps with only a
-/// subtree first, then members (as upstream's reconcile walks them).
-fn visit_elements(set: &FieldSet, mut f: impl FnMut(&PathElement, Option<&FieldSet>, bool)) {
+/// Calls `f(step, subtree, is_member)` for every step of a level that has a subtree.
+/// Members without one are skipped: below a leaf there is nothing to reconcile.
+/// (Upstream visits steps with only a subtree first, then members; the order makes
+/// no difference to the sets built.)
+fn visit_elements<'s>(
+    set: &'s FieldSet,
+    mut f: impl FnMut(&'s PathElement, Option<&'s FieldSet>, bool),
+) {
+    let mut members = set.members().iter().peekable();
     for (pe, child) in set.children() {
-        if !set.has_member(pe) {
-            f(pe, Some(child), false);
-        }
-    }
-    for pe in set.members() {
-        f(pe, set.child(pe), true);
+        while members.next_if(|m| *m < pe).is_some() {}
+        let member = members.next_if(|m| *m == pe).is_some();
+        f(pe, Some(child), member);
     }
 }

@@ -39,6 +39,24 @@ pub(crate) enum UpdateError {
     Invalid(String),
 }
 
+/// Takes `changed` and `removed` away from every manager but `workflow`, dropping
+/// managers left with nothing (a forced change: conflicts were dealt with before).
+fn take(
+    mut managers: ManagedFields,
+    workflow: &str,
+    changed: &FieldSet,
+    removed: &FieldSet,
+) -> ManagedFields {
+    for (manager, vs) in managers.iter_mut() {
+        if manager != workflow {
+            vs.set.subtract(changed);
+            vs.set.subtract(removed);
+        }
+    }
+    managers.retain(|_, vs| !vs.set.is_empty());
+    managers
+}
+
 /// Computes ownership for writes to objects of one type.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Updater<'a> {
@@ -49,22 +67,20 @@ pub(crate) struct Updater<'a> {
 }
 
 impl Updater<'_> {
-    fn filter(&self, set: FieldSet) -> FieldSet {
-        match self.ignore {
-            Some(ignore) => set.recursive_difference(ignore),
-            None => set,
+    fn filter(&self, mut set: FieldSet) -> FieldSet {
+        if let Some(ignore) = self.ignore {
+            set.subtract_recursive(ignore);
         }
+        set
     }
 
     /// Rewrites each manager's set for schema changes (atomic now where it was not).
-    fn reconcile(&self, managers: ManagedFields) -> ManagedFields {
-        managers
-            .into_iter()
-            .map(|(m, vs)| match reconcile_with_schema(&vs.set, self.ty) {
-                Some(set) => (m, VersionedSet { set, ..vs }),
-                None => (m, vs),
-            })
-            .collect()
+    fn reconcile(&self, managers: &mut ManagedFields) {
+        for vs in managers.values_mut() {
+            if let Some(set) = reconcile_with_schema(&vs.set, self.ty) {
+                vs.set = set;
+            }
+        }
     }
 
     /// Takes what `new` changed relative to `old` away from every manager but
@@ -74,7 +90,7 @@ impl Updater<'_> {
         &self,
         old: &Value,
         new: &Value,
-        mut managers: ManagedFields,
+        managers: ManagedFields,
         workflow: &str,
         force: bool,
     ) -> Result<(ManagedFields, Comparison), UpdateError> {
@@ -85,36 +101,19 @@ impl Updater<'_> {
             cmp.exclude(ignore);
         }
         let changed = cmp.modified.union(&cmp.added);
-        let mut conflicts: Vec<(String, FieldSet)> = Vec::new();
-        for (manager, vs) in &managers {
-            if manager == workflow {
-                continue;
-            }
-            let lost = vs.set.intersection(&changed);
-            if !lost.is_empty() {
-                conflicts.push((manager.clone(), lost));
-            }
-        }
-        if !force && !conflicts.is_empty() {
-            let list = conflicts
-                .iter()
-                .flat_map(|(m, set)| set.paths().into_iter().map(move |p| (m.clone(), p)))
-                .collect();
-            return Err(UpdateError::Conflicts(list));
-        }
-        for (manager, lost) in &conflicts {
-            if let Some(vs) = managers.get_mut(manager) {
-                vs.set = vs.set.difference(lost);
-            }
-        }
-        if !cmp.removed.is_empty() {
-            for (manager, vs) in managers.iter_mut() {
+        if !force {
+            let mut conflicts: Vec<(String, Path)> = Vec::new();
+            for (manager, vs) in &managers {
                 if manager != workflow {
-                    vs.set = vs.set.difference(&cmp.removed);
+                    let lost = vs.set.intersection(&changed);
+                    conflicts.extend(lost.paths().into_iter().map(|p| (manager.clone(), p)));
                 }
             }
+            if !conflicts.is_empty() {
+                return Err(UpdateError::Conflicts(conflicts));
+            }
         }
-        managers.retain(|_, vs| !vs.set.is_empty());
+        let managers = take(managers, workflow, &changed, &cmp.removed);
         Ok((managers, cmp))
     }
 
@@ -128,16 +127,33 @@ impl Updater<'_> {
         managers: ManagedFields,
         manager: &str,
     ) -> Result<ManagedFields, UpdateError> {
-        let managers = self.reconcile(managers);
-        let (mut managers, cmp) = self.take_changed(live, new, managers, manager, true)?;
-        let previous = managers
+        let cmp = compare(self.ty, live, new).map_err(|e| {
+            UpdateError::Invalid(format!("failed to compare objects: {}", format_errors(&e)))
+        })?;
+        Ok(self.update_compared(cmp, version, managers, manager))
+    }
+
+    /// [`update`](Self::update) with the objects compared already.
+    pub(crate) fn update_compared(
+        &self,
+        mut cmp: Comparison,
+        version: &str,
+        mut managers: ManagedFields,
+        manager: &str,
+    ) -> ManagedFields {
+        self.reconcile(&mut managers);
+        if let Some(ignore) = self.ignore {
+            cmp.exclude(ignore);
+        }
+        let changed = cmp.modified.union(&cmp.added);
+        let mut managers = take(managers, manager, &changed, &cmp.removed);
+        let mut set = managers
             .remove(manager)
             .map(|vs| vs.set)
             .unwrap_or_default();
-        let set = previous
-            .difference(&cmp.removed)
-            .union(&cmp.modified)
-            .union(&cmp.added);
+        set.subtract(&cmp.removed);
+        set.union_with(cmp.modified);
+        set.union_with(cmp.added);
         let set = self.filter(set);
         if !set.is_empty() {
             managers.insert(
@@ -149,7 +165,7 @@ impl Updater<'_> {
                 },
             );
         }
-        Ok(managers)
+        managers
     }
 
     /// Merges an applied configuration into `live` and records `manager` as the owner of
@@ -164,7 +180,8 @@ impl Updater<'_> {
         manager: &str,
         force: bool,
     ) -> Result<(Option<Value>, ManagedFields), UpdateError> {
-        let mut managers = self.reconcile(managers);
+        let mut managers = managers;
+        self.reconcile(&mut managers);
         let merged = merge(self.ty, live, config).map_err(|e| {
             UpdateError::Invalid(format!("failed to merge config: {}", format_errors(&e)))
         })?;

@@ -447,16 +447,11 @@ impl<'a> Store<'a> {
             now: &now,
             reset_fields: reset.as_ref(),
         };
-        let old = old.map(|o| Value::Object(o.clone()));
-        let mut value = Value::Object(std::mem::take(new));
-        if let Err(e) = crate::apply::update(schema, old.as_ref(), &mut value, &req) {
+        if let Err(e) = crate::apply::update_object(schema, old, new, &req) {
             tracing::warn!(resource = %self.res.plural, error = %e, "managed fields not updated");
-            if let Some(Value::Object(m)) = value.get_mut("metadata") {
+            if let Some(Value::Object(m)) = new.get_mut("metadata") {
                 m.remove("managedFields");
             }
-        }
-        if let Value::Object(m) = value {
-            *new = m;
         }
     }
 

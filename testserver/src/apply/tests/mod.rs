@@ -9,6 +9,8 @@ use crate::schema::{Cursor, Kind, Scalar, TypeDef, TypeId};
 
 /// The managed-fields list: capping update entries, resets, scale, default managers.
 mod entries;
+/// The fast paths of non-apply writes against the general algorithm (proptest).
+mod fast_paths;
 /// apimachinery's field manager: apply and update through the public door, conflicts,
 /// stripped metadata, before-first-apply, kubectl's last-applied annotation.
 mod field_manager;
