@@ -37,33 +37,60 @@ pub(crate) struct MalformedObject;
 
 /// Encodes `obj` for storage: `apiVersion`, `kind`, `metadata` first, no
 /// `metadata.resourceVersion`.
+///
+/// The JSON is written into a per-thread scratch buffer and copied out once at its
+/// exact size: growing a fresh `Vec` would copy it at every doubling, and the stored
+/// `Bytes` would keep the unused half of the last doubling alive for the object's life.
 pub(crate) fn encode(obj: &Map<String, Value>) -> Bytes {
-    let mut out = Vec::with_capacity(512);
+    /// Scratch buffers grown past this are let go, not kept for the next object.
+    const KEEP: usize = 256 * 1024;
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            write_object(&mut out, obj);
+            let bytes = Bytes::copy_from_slice(&out);
+            if out.capacity() > KEEP {
+                *out = Vec::new();
+            }
+            bytes
+        }
+        // Not reachable (encoding never re-enters), but never worth a panic.
+        Err(_) => {
+            let mut out = Vec::new();
+            write_object(&mut out, obj);
+            Bytes::copy_from_slice(&out)
+        }
+    })
+}
+
+fn write_object(out: &mut Vec<u8>, obj: &Map<String, Value>) {
     out.push(b'{');
     let mut first = true;
     for key in ["apiVersion", "kind"] {
         if let Some(v) = obj.get(key) {
-            member(&mut out, &mut first, key, v);
+            member(out, &mut first, key, v);
         }
     }
     if let Some(Value::Object(meta)) = obj.get("metadata") {
-        separator(&mut out, &mut first);
+        separator(out, &mut first);
         out.extend_from_slice(METADATA_OPEN);
         let mut first_meta = true;
         for (k, v) in meta {
             if k != "resourceVersion" {
-                member(&mut out, &mut first_meta, k, v);
+                member(out, &mut first_meta, k, v);
             }
         }
         out.push(b'}');
     }
     for (k, v) in obj {
         if !matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
-            member(&mut out, &mut first, k, v);
+            member(out, &mut first, k, v);
         }
     }
     out.push(b'}');
-    Bytes::from(out)
 }
 
 fn separator(out: &mut Vec<u8>, first: &mut bool) {

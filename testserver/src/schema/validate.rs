@@ -13,12 +13,24 @@ use serde_json::{Map, Value};
 
 use super::{Cursor, Kind, Member};
 
-/// A JSON path as upstream prints field errors.
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
+/// Where a value sits in the document, as a chain of borrowed steps: printed (as
+/// upstream prints field errors, `spec.containers[0].foo`) only when a problem is
+/// found, so a clean body costs no path strings.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Root => Ok(()),
+            At::Key(At::Root, key) => f.write_str(key),
+            At::Key(parent, key) => write!(f, "{parent}.{key}"),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }
 
@@ -32,7 +44,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Value, Vec<String>), serde_json::E
     let mut duplicates = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = Seed {
-        path: String::new(),
+        at: &At::Root,
         duplicates: &mut duplicates,
     }
     .deserialize(&mut de)?;
@@ -40,12 +52,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Value, Vec<String>), serde_json::E
     Ok((value, duplicates))
 }
 
-struct Seed<'a> {
-    path: String,
+struct Seed<'a, 'p> {
+    at: &'p At<'p>,
     duplicates: &'a mut Vec<String>,
 }
 
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -53,7 +65,7 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Seed<'_> {
+impl<'de> Visitor<'de> for Seed<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -95,8 +107,9 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
+            let at = At::Index(self.at, out.len());
             let seed = Seed {
-                path: format!("{}[{}]", self.path, out.len()),
+                at: &at,
                 duplicates: self.duplicates,
             };
             match seq.next_element_seed(seed)? {
@@ -109,14 +122,14 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = join(&self.path, &key);
             let value = map.next_value_seed(Seed {
-                path: path.clone(),
+                at: &At::Key(self.at, &key),
                 duplicates: self.duplicates,
             })?;
-            if out.insert(key, value).is_some() {
-                self.duplicates.push(path);
+            if out.contains_key(&key) {
+                self.duplicates.push(At::Key(self.at, &key).to_string());
             }
+            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
@@ -126,22 +139,22 @@ impl<'de> Visitor<'de> for Seed<'_> {
 /// Untyped values and structs that preserve unknown fields are left alone.
 pub(crate) fn prune(schema: Cursor<'_>, value: &mut Value) -> Vec<String> {
     let mut unknown = Vec::new();
-    prune_at(schema, value, "", &mut unknown);
+    prune_at(schema, value, &At::Root, &mut unknown);
     unknown
 }
 
-fn prune_at(schema: Cursor<'_>, value: &mut Value, path: &str, unknown: &mut Vec<String>) {
+fn prune_at(schema: Cursor<'_>, value: &mut Value, at: &At<'_>, unknown: &mut Vec<String>) {
     match (schema.kind(), value) {
         (Kind::Struct { .. } | Kind::Map { .. }, Value::Object(obj)) => {
             let mut drop = Vec::new();
             for (key, child) in obj.iter_mut() {
                 match schema.member(key) {
                     Member::Field(_, c) | Member::Value(c) => {
-                        prune_at(c, child, &join(path, key), unknown)
+                        prune_at(c, child, &At::Key(at, key), unknown)
                     }
                     Member::Untyped => {}
                     Member::Unknown => {
-                        unknown.push(join(path, key));
+                        unknown.push(At::Key(at, key).to_string());
                         drop.push(key.clone());
                     }
                 }
@@ -153,7 +166,7 @@ fn prune_at(schema: Cursor<'_>, value: &mut Value, path: &str, unknown: &mut Vec
         (Kind::List { .. }, Value::Array(items)) => {
             if let Some(item) = schema.items() {
                 for (i, child) in items.iter_mut().enumerate() {
-                    prune_at(item, child, &format!("{path}[{i}]"), unknown);
+                    prune_at(item, child, &At::Index(at, i), unknown);
                 }
             }
         }
