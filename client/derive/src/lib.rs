@@ -255,6 +255,9 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             fn meta(&self) -> #krate::api::MetaRef<'_> {
                 #krate::api::MetaRef::from(&self.metadata)
             }
+            fn clear_managed_fields(&mut self) {
+                self.metadata.managed_fields = ::core::option::Option::None;
+            }
         }
 
         impl #serde::Serialize for #object {

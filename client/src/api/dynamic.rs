@@ -106,4 +106,7 @@ impl Resource for DynamicObject {
     fn meta(&self) -> MetaRef<'_> {
         MetaRef::from(&self.metadata)
     }
+    fn clear_managed_fields(&mut self) {
+        self.metadata.managed_fields = None;
+    }
 }

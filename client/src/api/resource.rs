@@ -38,6 +38,11 @@ pub trait Resource: Sized {
     /// The object's metadata.
     fn meta(&self) -> MetaRef<'_>;
 
+    /// Drops `metadata.managedFields`, which caches rarely need and which can be as
+    /// large as the rest of the object (informers do it by default). Types without
+    /// managed fields keep the default, which does nothing.
+    fn clear_managed_fields(&mut self) {}
+
     /// `apiVersion` of the objects (`apps/v1`, `v1`).
     fn api_version(dt: &Self::DynamicType) -> Cow<'_, str> {
         let (group, version) = (Self::group(dt), Self::version(dt));
@@ -171,6 +176,9 @@ mod k8s {
         }
         fn meta(&self) -> MetaRef<'_> {
             MetaRef::from(self.metadata())
+        }
+        fn clear_managed_fields(&mut self) {
+            self.metadata_mut().managed_fields = None;
         }
     }
 }
