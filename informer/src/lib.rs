@@ -6,12 +6,19 @@
 //! `ListWatch -> Reflector -> DeltaFIFO -> (Indexer + event handlers)`. Objects in the
 //! cache are `Arc<K>`: shared and immutable, so handing one out costs a reference
 //! count, and nobody can mutate the cache behind its back.
-//!
-//! This crate is being built; see the project README for what works today.
 
+pub mod factory;
 pub mod fifo;
+pub mod handler;
+pub mod informer;
 pub mod lister;
 pub mod reflector;
 pub mod store;
 
-pub use reflector::ReflectorStore;
+pub use factory::SharedInformerFactory;
+pub use fifo::{Deleted, Delta, DeltaFifo, DeltaType};
+pub use handler::{HandlerFns, HandlerOptions, ResourceEventHandler};
+pub use informer::{HandlerRegistration, SharedIndexInformer};
+pub use lister::{Lister, NamespaceLister};
+pub use reflector::{ListWatch, Reflector, ReflectorOptions, ReflectorStore};
+pub use store::{IndexFn, Indexer, NAMESPACE_INDEX, key_of, split_key};

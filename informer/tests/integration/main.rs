@@ -1,0 +1,7 @@
+//! The informer against a real `TestServer`, over HTTP.
+
+mod chaos;
+mod factory;
+mod informer;
+mod reflector;
+mod support;
