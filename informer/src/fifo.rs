@@ -408,7 +408,8 @@ impl<K: Resource + Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
         }
         // Waiting objects the list lacks, whose last delta is not a delete yet: their
         // delete was missed (client-go handles these before the known objects).
-        let waiting: Vec<(String, Arc<K>)> = st
+        // Tombstones are queued in key order (client-go's order is a map's, random).
+        let mut waiting: Vec<(String, Arc<K>)> = st
             .items
             .iter()
             .filter(|(k, _)| !listed.contains(*k))
@@ -417,6 +418,7 @@ impl<K: Resource + Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
                 Some(d) => Some((k.clone(), d.object().clone())),
             })
             .collect();
+        waiting.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, last) in waiting {
             let d = Deleted::FinalStateUnknown {
                 key: key.clone(),
@@ -425,7 +427,9 @@ impl<K: Resource + Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
             self.queue(&mut st, key, Delta::Deleted(d));
         }
         if let Some(known) = &self.known {
-            for key in known.list_keys() {
+            let mut keys = known.list_keys();
+            keys.sort();
+            for key in keys {
                 if listed.contains(&key) {
                     continue;
                 }
@@ -459,7 +463,9 @@ impl<K: Resource + Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
             return;
         };
         let mut st = self.state.lock();
-        for key in known.list_keys() {
+        let mut keys = known.list_keys();
+        keys.sort();
+        for key in keys {
             // A key with deltas waiting will be processed anyway.
             if st.items.contains_key(&key) {
                 continue;
