@@ -2,10 +2,67 @@
 //! `tools/cache` concepts (Reflector, DeltaFIFO, Indexer, Lister, SharedInformer) in
 //! async Rust.
 //!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = kubeforge_testserver::TestServer::start().await?;
+//! # let config = kubeforge_client::__doctest::config(server.base_url(), server.ca_pem());
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kubeforge_client::Client;
+//! use kubeforge_client::core::LabelSelector;
+//! use kubeforge_informer::{HandlerFns, SharedInformerFactory, store};
+//!
+//! let factory = SharedInformerFactory::new(Client::new(config)?);
+//! let configmaps = factory.informer::<ConfigMap>();
+//! // A custom index: ConfigMaps by their `app` label.
+//! configmaps.add_index("app", store::by_label("app"))?;
+//! configmaps.add_event_handler(
+//!     HandlerFns::new()
+//!         .on_add(|cm: &std::sync::Arc<ConfigMap>, _initial| {
+//!             println!("added {:?}", cm.metadata.name);
+//!         })
+//!         .on_delete(|gone| println!("deleted {}", gone.key())),
+//! );
+//! factory.start();
+//! assert!(factory.wait_for_cache_sync().await);
+//!
+//! let lister = configmaps.lister();
+//! let in_default = lister.namespaced("default").list(&LabelSelector::default());
+//! let web = configmaps.indexer().by_index("app", "web");
+//! # let _ = (in_default, web);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The pipeline is client-go's:
 //! `ListWatch -> Reflector -> DeltaFIFO -> (Indexer + event handlers)`. Objects in the
 //! cache are `Arc<K>`: shared and immutable, so handing one out costs a reference
 //! count, and nobody can mutate the cache behind its back.
+//!
+//! | client-go (`tools/cache`, informers) | kubeforge-informer |
+//! | --- | --- |
+//! | `ListWatch` | [`ListWatch`] |
+//! | `Reflector`, `ReflectorStore` | [`Reflector`], [`ReflectorStore`] |
+//! | `DeltaFIFO`, `Delta`, `DeltaType`, `DeletedFinalStateUnknown` | [`DeltaFifo`], [`Delta`], [`DeltaType`], [`Deleted::FinalStateUnknown`] |
+//! | `ThreadSafeStore`, `Indexer`, `IndexFunc`, `MetaNamespaceKeyFunc` | [`Indexer`], [`IndexFn`], [`key_of`] |
+//! | `GenericLister`, `GenericNamespaceLister` | [`Lister`], [`NamespaceLister`] |
+//! | `SharedIndexInformer`, `ResourceEventHandler(Funcs)` | [`SharedIndexInformer`], [`ResourceEventHandler`], [`HandlerFns`] |
+//! | `ResourceEventHandlerRegistration` | [`HandlerRegistration`] |
+//! | `SharedInformerFactory`, `dynamicinformer`, `metadatainformer` | [`SharedInformerFactory`] |
+//!
+//! Where we differ from client-go, on purpose:
+//!
+//! - a delete is the [`Deleted`] enum (the object, or the last known state when the
+//!   delete was missed), never an `interface{}` to type-assert;
+//! - each handler's buffer is bounded; a handler that falls behind gets changes
+//!   folded per object, never loses an object's final state, and never makes the
+//!   process run out of memory ([`handler`]);
+//! - a registration's `has_synced` means the handler *handled* its initial state,
+//!   not merely that it was delivered;
+//! - the cache drops `managedFields` by default
+//!   ([`SharedIndexInformer::keep_managed_fields`] opts out);
+//! - readers of the [`Indexer`] never copy under its lock (persistent maps);
+//! - the factory can release informers one by one.
 
 pub mod factory;
 pub mod fifo;
