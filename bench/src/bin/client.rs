@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kubeforge_bench::{cpu_seconds, median};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -307,23 +308,6 @@ enum Side {
     Kube,
 }
 
-/// User + system CPU seconds this process (the clients, not the server) has used.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (in parentheses): utime is the 14th, stime the 15th.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// One run of a scenario: operations per second, and client CPU microseconds per
 /// operation.
 async fn run(
@@ -440,11 +424,6 @@ async fn run(
     };
     let cpu_us = (cpu_seconds() - cpu) * 1e6 / ops as f64;
     Ok((ops as f64 / started.elapsed().as_secs_f64(), cpu_us))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    v[v.len() / 2]
 }
 
 async fn setup(c: &Clients, pods: usize) -> Result<String, Error> {

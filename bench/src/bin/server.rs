@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
+use kubeforge_bench::median;
 use parking_lot::RwLock;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -559,11 +560,6 @@ async fn watch(
         rate: delivered / elapsed.as_secs_f64(),
         cpu_per_1k: (server.cpu_seconds() - cpu0) * 1000.0 / delivered,
     })
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    v[v.len() / 2]
 }
 
 async fn drive(args: &[String]) -> Result<(), Error> {
