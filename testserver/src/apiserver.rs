@@ -66,6 +66,18 @@ pub(crate) struct ApiServer {
     pub(crate) terminating_namespaces: parking_lot::Mutex<std::collections::HashSet<String>>,
     /// Bumped to end every open watch (fault injection).
     pub(crate) watch_epoch: tokio::sync::watch::Sender<u64>,
+    /// What tests asked of bookmarks (fault injection).
+    pub(crate) bookmark_control: tokio::sync::watch::Sender<BookmarkControl>,
+}
+
+/// Bookmarks as a test wants them: `suppressed` stops periodic and forced bookmarks
+/// (the `k8s.io/initial-events-end` one of a streaming list is still sent: without it
+/// the list would never end); each bump of `forced` sends one now on every watch that
+/// allows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BookmarkControl {
+    pub(crate) suppressed: bool,
+    pub(crate) forced: u64,
 }
 
 impl ApiServer {
@@ -92,6 +104,7 @@ impl ApiServer {
             faults: Default::default(),
             terminating_namespaces: Default::default(),
             watch_epoch: tokio::sync::watch::Sender::new(0),
+            bookmark_control: tokio::sync::watch::Sender::new(BookmarkControl::default()),
         });
         crate::controllers::bootstrap(&server).await?;
         crate::controllers::start(&server);
@@ -110,6 +123,16 @@ impl ApiServer {
     /// Ends every open watch.
     pub(crate) fn close_watches(&self) {
         self.watch_epoch.send_modify(|e| *e += 1);
+    }
+
+    /// Stops (or resumes) periodic and forced bookmarks on every watch.
+    pub(crate) fn suppress_bookmarks(&self, suppressed: bool) {
+        self.bookmark_control.send_modify(|c| c.suppressed = suppressed);
+    }
+
+    /// Sends a bookmark now on every watch that allows them.
+    pub(crate) fn force_bookmarks(&self) {
+        self.bookmark_control.send_modify(|c| c.forced += 1);
     }
 
     /// Compacts storage at the current revision and forgets every cache's history.

@@ -257,6 +257,7 @@ pub(super) async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
         bookmark_interval: ctx.server.config.bookmark_interval,
         shutdown: ctx.server.shutdown.clone(),
         epoch: ctx.server.watch_epoch.subscribe(),
+        bookmark_control: ctx.server.bookmark_control.subscribe(),
     };
     let span =
         tracing::debug_span!("watch", resource = %ctx.res.plural, namespace = %ctx.namespace);
@@ -294,6 +295,8 @@ struct WatchTask {
     shutdown: tokio_util::sync::CancellationToken,
     /// Changes when a test closes every watch.
     epoch: tokio::sync::watch::Receiver<u64>,
+    /// Changes when a test suppresses or forces bookmarks.
+    bookmark_control: tokio::sync::watch::Receiver<crate::apiserver::BookmarkControl>,
 }
 
 /// The watch is over (client gone, or an error event was sent).
@@ -368,6 +371,7 @@ impl WatchTask {
             t
         });
         let mut bookmark_due = false;
+        let mut forced_seen = self.bookmark_control.borrow_and_update().forced;
         loop {
             observed.borrow_and_update();
             let (events, caught_up) = match self.cache.events_after_with_revision(next, BATCH) {
@@ -395,7 +399,8 @@ impl WatchTask {
             }
             // A bookmark may only claim what the cache has reached (a watch resumed ahead
             // of the cache waits until it catches up).
-            if bookmark_due && self.bookmarks && caught_up >= next {
+            let suppressed = self.bookmark_control.borrow().suppressed;
+            if bookmark_due && self.bookmarks && !suppressed && caught_up >= next {
                 bookmark_due = false;
                 self.send(self.encoder.bookmark(caught_up, false)).await?;
                 next = caught_up;
@@ -414,6 +419,17 @@ impl WatchTask {
                 () = self.tx.closed() => return Err(Done),
                 () = self.shutdown.cancelled() => return Err(Done),
                 _ = self.epoch.changed() => return Err(Done),
+                changed = self.bookmark_control.changed() => {
+                    if changed.is_err() {
+                        return Err(Done);
+                    }
+                    let forced = self.bookmark_control.borrow_and_update().forced;
+                    if forced != forced_seen {
+                        forced_seen = forced;
+                        bookmark_due = true;
+                        let _ = self.cache.wait_fresh().await;
+                    }
+                }
             }
         }
     }

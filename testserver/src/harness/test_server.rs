@@ -220,6 +220,20 @@ impl TestServer {
     pub fn close_watches(&self) {
         self.api.close_watches();
     }
+
+    /// Stops sending bookmarks (`true`) on every watch, open or opened later, until
+    /// called with `false`: periodic bookmarks and [`force_bookmarks`](Self::force_bookmarks)
+    /// are held back, so a client's resourceVersion only moves with events. The
+    /// bookmark that ends a streaming list's initial events is still sent.
+    pub fn suppress_bookmarks(&self, suppressed: bool) {
+        self.api.suppress_bookmarks(suppressed);
+    }
+
+    /// Sends a bookmark now on every open watch that allows them, at the revision its
+    /// resource has reached, whatever the bookmark interval.
+    pub fn force_bookmarks(&self) {
+        self.api.force_bookmarks();
+    }
 }
 
 impl Drop for TestServer {

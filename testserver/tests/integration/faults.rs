@@ -149,3 +149,33 @@ async fn closing_watches_ends_open_streams_and_new_watches_work() {
     let second = again.next_change().await;
     assert_eq!(second["object"]["metadata"]["name"], "after");
 }
+
+#[tokio::test]
+async fn bookmarks_can_be_forced_now_and_suppressed() {
+    let h = start().await;
+    let mut w = h
+        .client
+        .watch(&format!("{CM}?watch=1&allowWatchBookmarks=true"))
+        .await;
+    let mut plain = h.client.watch(&format!("{CM}?watch=1")).await;
+    h.client.configmap("default", "a", &[]).await.expect(201);
+    let added = w.next_change().await;
+    assert_eq!(plain.next_change().await["type"], "ADDED");
+    let rv = added["object"]["metadata"]["resourceVersion"].clone();
+
+    // Forced: at once, though the interval is a minute, at the revision reached.
+    h.server.force_bookmarks();
+    let bookmark = w.next().await.expect("a bookmark");
+    assert_eq!(bookmark["type"], "BOOKMARK");
+    assert_eq!(bookmark["object"]["metadata"]["resourceVersion"], rv);
+    // Only watches that asked for bookmarks get one.
+    plain.expect_quiet(Duration::from_millis(200)).await;
+
+    // Suppressed: even forced ones are held back, until suppression ends.
+    h.server.suppress_bookmarks(true);
+    h.server.force_bookmarks();
+    w.expect_quiet(Duration::from_millis(300)).await;
+    h.server.suppress_bookmarks(false);
+    h.server.force_bookmarks();
+    assert_eq!(w.next().await.expect("a bookmark")["type"], "BOOKMARK");
+}
