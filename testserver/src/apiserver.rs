@@ -127,7 +127,8 @@ impl ApiServer {
 
     /// Stops (or resumes) periodic and forced bookmarks on every watch.
     pub(crate) fn suppress_bookmarks(&self, suppressed: bool) {
-        self.bookmark_control.send_modify(|c| c.suppressed = suppressed);
+        self.bookmark_control
+            .send_modify(|c| c.suppressed = suppressed);
     }
 
     /// Sends a bookmark now on every watch that allows them.
