@@ -444,7 +444,8 @@ where
     pub async fn watch(
         &self,
         opts: &ListOptions,
-    ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + Send + 'static + use<K>, Error> {
+    ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + Send + 'static + use<K>, Error>
+    {
         let mut opts = opts.clone();
         opts.watch = true;
         let path = with_query(self.collection.clone(), &opts.to_query());
