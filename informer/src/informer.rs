@@ -100,6 +100,8 @@ struct Shared<K> {
 struct Settings<K> {
     resync: Option<Duration>,
     transform: Option<Transform<K>>,
+    /// The default: managed fields are dropped, from the text before decoding.
+    strip_managed_fields: bool,
     reflector: ReflectorOptions,
 }
 
@@ -204,6 +206,7 @@ where
                 settings: Mutex::new(Settings {
                     resync: None,
                     transform: Some(strip),
+                    strip_managed_fields: true,
                     reflector: ReflectorOptions::default(),
                 }),
                 started: AtomicBool::new(false),
@@ -247,7 +250,9 @@ where
         f: impl Fn(K) -> K + Send + Sync + 'static,
     ) -> Result<(), AlreadyStarted> {
         self.before_start()?;
-        self.shared.settings.lock().transform = Some(Arc::new(f));
+        let mut settings = self.shared.settings.lock();
+        settings.transform = Some(Arc::new(f));
+        settings.strip_managed_fields = false;
         Ok(())
     }
 
@@ -258,7 +263,9 @@ where
     /// After [`run`](Self::run).
     pub fn keep_managed_fields(&self) -> Result<(), AlreadyStarted> {
         self.before_start()?;
-        self.shared.settings.lock().transform = None;
+        let mut settings = self.shared.settings.lock();
+        settings.transform = None;
+        settings.strip_managed_fields = false;
         Ok(())
     }
 
@@ -409,7 +416,12 @@ where
             shared: Arc::downgrade(&self.shared),
             fifo: self.shared.fifo.clone(),
         });
-        let mut reflector = Reflector::new(self.shared.lw.clone(), sink).options(options);
+        let lw = if settings.strip_managed_fields {
+            self.shared.lw.clone().without_managed_fields()
+        } else {
+            self.shared.lw.clone()
+        };
+        let mut reflector = Reflector::new(lw, sink).options(options);
         if let Some(t) = &settings.transform {
             reflector = reflector.transform(t.clone());
         }

@@ -87,6 +87,13 @@ where
         }
     }
 
+    /// Lists and watches without `metadata.managedFields`, dropped from the response
+    /// text before decoding (see [`Api::without_managed_fields`]).
+    pub fn without_managed_fields(mut self) -> Self {
+        self.api = self.api.without_managed_fields();
+        self
+    }
+
     /// Only objects whose labels match `selector` (`app=web,tier!=db`).
     pub fn labels(mut self, selector: &str) -> Self {
         self.label_selector = Some(selector.to_owned());
@@ -417,10 +424,14 @@ where
                 _ => break page.metadata.resource_version.unwrap_or_default(),
             }
         };
+        {
+            // Known before the store hears of the list, so whoever the store tells
+            // (an informer reporting sync) can read it.
+            let mut p = self.progress.lock();
+            p.last_sync.clone_from(&list_rv);
+            p.unavailable = false;
+        }
         self.store.replace(items, &list_rv);
-        let mut p = self.progress.lock();
-        p.last_sync = list_rv;
-        p.unavailable = false;
         Ok(())
     }
 
@@ -550,6 +561,7 @@ where
                     if b.is_initial_events_end()
                         && let Some(items) = initial.take()
                     {
+                        self.progress.lock().last_sync.clone_from(&rv);
                         self.store.replace(items, &rv);
                     }
                     Some(rv)

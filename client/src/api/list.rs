@@ -30,13 +30,24 @@ const OFF_RUNTIME: usize = 256 * 1024;
 /// # Errors
 ///
 /// [`Error::Decode`] when the body is not a list of `K`.
-pub(crate) fn decode_list<K: DeserializeOwned>(body: &Bytes) -> Result<ObjectList<K>, Error> {
+pub(crate) fn decode_list<K: DeserializeOwned>(
+    body: &Bytes,
+    without_managed_fields: bool,
+) -> Result<ObjectList<K>, Error> {
+    let decode = || {
+        let stripped = if without_managed_fields {
+            super::strip::without_managed_fields(body)
+        } else {
+            None
+        };
+        super::decode_json(stripped.as_deref().unwrap_or(body))
+    };
     let multi_thread =
         Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
     if body.len() >= OFF_RUNTIME && multi_thread {
-        tokio::task::block_in_place(|| super::decode_json(body))
+        tokio::task::block_in_place(decode)
     } else {
-        super::decode_json(body)
+        decode()
     }
 }
 
@@ -62,16 +73,18 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_big_list_decodes_off_a_multi_thread_runtime() {
         let body = big_list();
-        let list: ObjectList<Value> = decode_list(&Bytes::from(body.clone())).expect("decode");
+        let list: ObjectList<Value> =
+            decode_list(&Bytes::from(body.clone()), false).expect("decode");
         assert_eq!(list, serde_json::from_slice(&body).expect("decode"));
         assert_eq!(list.metadata.continue_token.as_deref(), Some("tok"));
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_big_list_decodes_inline_on_a_current_thread_runtime() {
-        let list: ObjectList<Value> = decode_list(&Bytes::from(big_list())).expect("decode");
+        let list: ObjectList<Value> = decode_list(&Bytes::from(big_list()), false).expect("decode");
         assert_eq!(list.items.len(), 6000);
-        let err = decode_list::<Value>(&Bytes::from_static(b"{\"items\": [1,")).expect_err("bad");
+        let err =
+            decode_list::<Value>(&Bytes::from_static(b"{\"items\": [1,"), false).expect_err("bad");
         assert!(matches!(err, Error::Decode(_)));
     }
 }

@@ -27,6 +27,7 @@ mod metadata;
 mod params;
 mod resource;
 mod rest_mapper;
+mod strip;
 mod subresource;
 mod typed;
 mod watch;

@@ -80,7 +80,16 @@ impl Lines {
 /// breaks (an `Err` item, then the end).
 pub(crate) fn events<K: DeserializeOwned + Send + 'static>(
     resp: reqwest::Response,
+    without_managed_fields: bool,
 ) -> impl Stream<Item = Result<WatchEvent<K>, Error>> + Send + 'static {
+    fn decode<K: DeserializeOwned>(line: &[u8], strip: bool) -> Result<WatchEvent<K>, Error> {
+        let stripped = if strip {
+            super::strip::without_managed_fields(line)
+        } else {
+            None
+        };
+        super::decode_json(stripped.as_deref().unwrap_or(line))
+    }
     let lines = Lines {
         body: Box::pin(resp.bytes_stream()),
         chunk: Bytes::new(),
@@ -88,12 +97,12 @@ pub(crate) fn events<K: DeserializeOwned + Send + 'static>(
         partial: BytesMut::new(),
         done: false,
     };
-    futures::stream::unfold(lines, |mut lines| async move {
+    futures::stream::unfold(lines, move |mut lines| async move {
         let line = lines.next().await?;
         let event = line.and_then(|line| match line {
-            Line::InChunk(start, end) => super::decode_json(&lines.chunk[start..end]),
+            Line::InChunk(start, end) => decode(&lines.chunk[start..end], without_managed_fields),
             Line::Partial => {
-                let r = super::decode_json(&lines.partial);
+                let r = decode(&lines.partial, without_managed_fields);
                 lines.partial.clear();
                 r
             }

@@ -6,7 +6,7 @@ use kubeforge_client::api::{Api, api_resource};
 use kubeforge_client::core::CreateOptions;
 use kubeforge_informer::SharedInformerFactory;
 
-use crate::support::{client, configmap, create_configmaps, eventually, server};
+use crate::support::{client, configmap, create_configmaps, eventually, server, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_dynamic_and_metadata_informers_sync_the_same_objects() {
@@ -14,6 +14,7 @@ async fn typed_dynamic_and_metadata_informers_sync_the_same_objects() {
     let client = client(&server);
     let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
     create_configmaps(&api, "cm", 25).await;
+    settle(&api).await;
     let factory = SharedInformerFactory::namespaced(client, "default");
     let resource = api_resource::<ConfigMap>();
     let typed = factory.informer::<ConfigMap>();
@@ -63,6 +64,7 @@ async fn asking_twice_shares_one_informer_and_release_stops_it() {
     api.create(&CreateOptions::default(), &configmap("b", "0"))
         .await
         .expect("create");
+    settle(&api).await;
     // A fresh informer after release, started since the factory is.
     let fresh = factory.informer::<ConfigMap>();
     assert!(fresh.wait_for_sync().await);

@@ -13,7 +13,7 @@ use kubeforge_informer::{HandlerFns, HandlerOptions, ListWatch, SharedIndexInfor
 use kubeforge_testserver::Fault;
 
 use crate::support::{
-    Recorder, Recording, Seen, client, configmap, create_configmaps, eventually, server,
+    Recorder, Recording, Seen, client, configmap, create_configmaps, eventually, server, settle,
 };
 
 fn fast_backoff() -> ReflectorOptions {
@@ -36,6 +36,7 @@ async fn initial_list_fills_the_cache_and_every_handler_hears_it_as_initial() {
     let server = server().await;
     let api = Api::<ConfigMap>::namespaced(client(&server), "default");
     create_configmaps(&api, "cm", 1_234).await;
+    settle(&api).await;
     let informer = informer(&api);
     let mut opts = fast_backoff();
     opts.page_size = 100;
@@ -80,7 +81,13 @@ async fn changes_after_sync_reach_the_cache_and_handlers_in_order() {
         .await
         .expect("delete");
 
-    eventually("three notifications", || rec.seen().len() == 3).await;
+    let settled = tokio::time::timeout(Duration::from_secs(10), async {
+        while rec.seen().len() < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(settled.is_ok(), "three notifications, got {:?}", rec.seen());
     let rv = |c: &ConfigMap| c.metadata.resource_version.clone().unwrap_or_default();
     assert_eq!(
         rec.seen(),
@@ -113,11 +120,32 @@ async fn deletes_missed_while_the_watch_was_down_arrive_as_tombstones_after_comp
             .await
             .expect("create");
     }
-    let informer = informer(&api);
+    settle(&api).await;
+    let informer = SharedIndexInformer::new(ListWatch::new(api.clone()));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let mut options = fast_backoff();
+    let f = failures.clone();
+    options.on_error = Some(Arc::new(move |_: &kubeforge_client::Error| {
+        f.fetch_add(1, Ordering::Relaxed);
+    }));
+    informer
+        .set_reflector_options(options)
+        .expect("not started");
     let rec = Recorder::new();
     informer.add_event_handler(Recording(rec.clone()));
     informer.run();
     assert!(informer.wait_for_sync().await);
+
+    // A change seen through the watch: the watch is up (and can be taken down).
+    api.create(&CreateOptions::default(), &configmap("probe", "0"))
+        .await
+        .expect("create");
+    eventually("the watch delivered the probe", || {
+        rec.seen()
+            .iter()
+            .any(|s| matches!(s, Seen::Add { key, .. } if key == "default/probe"))
+    })
+    .await;
 
     // Take the watch down and keep every list and watch failing while things change.
     for verb in ["list", "watch"] {
@@ -129,6 +157,8 @@ async fn deletes_missed_while_the_watch_was_down_arrive_as_tombstones_after_comp
         );
     }
     server.close_watches();
+    // Down for sure: the reflector's next watch has failed.
+    eventually("a failed re-watch", || failures.load(Ordering::Relaxed) > 0).await;
     api.delete("gone", &DeleteOptions::default())
         .await
         .expect("delete");
@@ -155,7 +185,7 @@ async fn deletes_missed_while_the_watch_was_down_arrive_as_tombstones_after_comp
     }));
     let mut keys = informer.indexer().list_keys();
     keys.sort();
-    assert_eq!(keys, ["default/keep", "default/new"]);
+    assert_eq!(keys, ["default/keep", "default/new", "default/probe"]);
     // "keep" did not change: the relist is no news for handlers without resync.
     assert!(
         !rec.seen()
@@ -170,6 +200,7 @@ async fn a_handler_added_after_sync_is_told_of_the_cache_then_of_changes() {
     let server = server().await;
     let api = Api::<ConfigMap>::namespaced(client(&server), "default");
     create_configmaps(&api, "cm", 50).await;
+    settle(&api).await;
     let informer = informer(&api);
     informer.run();
     assert!(informer.wait_for_sync().await);
@@ -266,6 +297,7 @@ async fn managed_fields_are_dropped_unless_kept() {
     api.create(&CreateOptions::default(), &configmap("a", "0"))
         .await
         .expect("create");
+    settle(&api).await;
     let stripped = informer(&api);
     let kept = informer(&api);
     kept.keep_managed_fields().expect("not started");
@@ -311,7 +343,9 @@ async fn listers_and_custom_indexes_read_the_cache() {
             .await
             .expect("create");
     }
-    let informer = SharedIndexInformer::new(ListWatch::new(Api::<ConfigMap>::all(client)));
+    let all = Api::<ConfigMap>::all(client);
+    settle(&all).await;
+    let informer = SharedIndexInformer::new(ListWatch::new(all));
     informer
         .add_index("tier", store::by_label("tier"))
         .expect("new index");

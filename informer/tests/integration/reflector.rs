@@ -15,7 +15,7 @@ use kubeforge_testserver::{Fault, TestServer};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{client, configmap, create_configmaps, eventually, server};
+use crate::support::{client, configmap, create_configmaps, eventually, server, settle};
 
 /// What the reflector wrote, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,7 @@ async fn a_streaming_list_syncs_without_any_list_request() {
     let server = server().await;
     let api = Api::<ConfigMap>::namespaced(client(&server), "default");
     create_configmaps(&api, "cm", 120).await;
+    settle(&api).await;
     // Lists would fail: the initial state must come from the watch.
     server.inject(
         Fault::fail(Status::internal_error("no lists"))
@@ -104,7 +105,7 @@ async fn a_streaming_list_syncs_without_any_list_request() {
     let rv: u64 = reflector
         .last_sync_resource_version()
         .parse()
-        .expect("numeric resourceVersion");
+        .expect("numeric resourceVersion, set before the store hears of the list");
     assert!(rv > 0);
     api.create(&CreateOptions::default(), &configmap("after", "0"))
         .await
@@ -121,6 +122,7 @@ async fn a_refused_streaming_list_falls_back_to_paginated_lists() {
     let server = server().await;
     let api = Api::<ConfigMap>::namespaced(client(&server), "default");
     create_configmaps(&api, "cm", 30).await;
+    settle(&api).await;
     // A server without streaming lists rejects the parameters.
     server.inject(
         Fault::fail(Status::bad_request("sendInitialEvents is not supported"))
@@ -192,6 +194,7 @@ async fn failures_are_reported_and_retried_until_the_list_succeeds() {
         .expect("client");
     let api = Api::<ConfigMap>::namespaced(c, "default");
     create_configmaps(&api, "cm", 3).await;
+    settle(&api).await;
     server.inject(
         Fault::fail(Status::internal_error("injected"))
             .verb("list")

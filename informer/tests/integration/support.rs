@@ -60,6 +60,19 @@ pub(crate) async fn create_configmaps(api: &Api<ConfigMap>, prefix: &str, n: usi
         .await;
 }
 
+/// Waits until the server's watch cache has every write made so far: a list without
+/// a resourceVersion is a consistent read. Informers list at resourceVersion "0"
+/// first, which (as upstream) may be served from a cache that lags the last writes by
+/// a moment; tests that count what the initial list holds settle first.
+pub(crate) async fn settle<K>(api: &Api<K>)
+where
+    K: kubeforge_client::api::Resource + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    api.list(&kubeforge_client::core::ListOptions::default())
+        .await
+        .expect("consistent list");
+}
+
 /// One notification as a handler saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Seen {

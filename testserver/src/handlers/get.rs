@@ -18,6 +18,12 @@ pub(super) async fn fresh_for(
 ) -> ApiResult<()> {
     let result = match rv {
         None => cache.wait_fresh().await.map(|_| ()),
+        // Any state will do, but a cache that has never heard of a revision would
+        // answer with resourceVersion "0", which a client cannot watch from (it means
+        // "any" there too, and the watch would start with the state again): such a
+        // cache catches up first, once. kube-apiserver's caches start at the
+        // revision of their initial list, so they never answer "0".
+        Some("0") if cache.revision() == 0 => cache.wait_fresh().await.map(|_| ()),
         Some("0") => Ok(()),
         Some(rv) => {
             let rev = parse_resource_version(rv).map_err(|e| {

@@ -349,3 +349,34 @@ async fn list_after_write_is_consistent() {
         );
     }
 }
+
+/// A list at resourceVersion "0" may be served from a lagging cache, but never with
+/// resourceVersion "0": a client watches from the list's resourceVersion, and "0"
+/// would make that watch start over with the current state (losing the changes in
+/// between).
+#[tokio::test]
+async fn a_list_at_resource_version_zero_answers_a_watchable_resource_version() {
+    let h = start().await;
+    // Configmaps were never written: their cache has seen no revision yet.
+    let list = h
+        .client
+        .get("/api/v1/namespaces/default/configmaps?resourceVersion=0&limit=500")
+        .await
+        .expect(200);
+    let rv: u64 = list.body["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("numeric resourceVersion");
+    assert!(rv > 0, "list resourceVersion {rv}");
+    // A watch from it sees the changes after it, as changes.
+    let mut w = h
+        .client
+        .watch(&format!(
+            "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv}"
+        ))
+        .await;
+    h.client.configmap("default", "a", &[]).await.expect(201);
+    let added = w.next_change().await;
+    assert_eq!(added["type"], "ADDED");
+    assert_eq!(added["object"]["metadata"]["name"], "a");
+}
