@@ -8,6 +8,10 @@
 //! unknown ([`Deleted::FinalStateUnknown`]): the delete happened while the watch was
 //! down.
 //!
+//! There is no `AddIfNotPresent` and no requeue of a key whose processing failed:
+//! current client-go removed both (requeueing at the back moves the cache back in
+//! time, at the front it jams the queue); processing here cannot fail.
+//!
 //! Unlike Go, where a delete hands the handler either an object or a
 //! `DeletedFinalStateUnknown` behind an `interface{}` that every controller must
 //! type-assert (and some panic on), a delete here is the [`Deleted`] enum, and both
@@ -307,23 +311,6 @@ impl<K: Resource + Send + Sync + 'static> DeltaFifo<K> {
             }
             notified.await;
         }
-    }
-
-    /// Queues `key` again with `deltas` in front of any it got since (client-go's
-    /// `AddIfNotPresent`: does nothing if the key is queued).
-    pub fn add_if_not_present(&self, key: String, deltas: Vec<Delta<K>>) {
-        if deltas.is_empty() {
-            return;
-        }
-        let mut st = self.state.lock();
-        st.populated = true;
-        if st.items.contains_key(&key) {
-            return;
-        }
-        st.queue.push_back(key.clone());
-        st.items.insert(key, deltas);
-        drop(st);
-        self.ready.notify_one();
     }
 
     fn queue(&self, st: &mut State<K>, key: String, delta: Delta<K>) {

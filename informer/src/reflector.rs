@@ -520,7 +520,9 @@ where
     {
         let mut stream = std::pin::pin!(stream);
         loop {
+            // Biased: once stopped, nothing more is written, even if events wait.
             let next = tokio::select! {
+                biased;
                 _ = stop.cancelled() => return Watched::Stopped,
                 next = stream.next() => next,
             };
@@ -599,6 +601,7 @@ enum Watched {
 /// Runs `f` unless `stop` is cancelled first.
 async fn until<T>(stop: &CancellationToken, f: impl Future<Output = T>) -> Option<T> {
     tokio::select! {
+        biased;
         _ = stop.cancelled() => None,
         v = f => Some(v),
     }
