@@ -224,29 +224,13 @@ impl Drop for Server {
     }
 }
 
-/// A realistic ~2 KB pod.
+/// The shared ~2 KB pod fixture, typed, without tolerations (the shape the figures
+/// in the README were measured with).
 fn pod(name: &str, i: usize) -> Pod {
-    let v = json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "labels": {"app": format!("app-{}", i % 50), "tier": "backend", "release": "stable"},
-            "annotations": {"example.com/owner": "team-storage"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("rs-{}", i % 50),
-                "uid": "5c1b4d3e-8f7a-4c2b-9e6d-0a1b2c3d4e5f", "controller": true, "blockOwnerDeletion": true}]
-        },
-        "spec": {
-            "nodeName": format!("node-{}", i % 100),
-            "containers": [{
-                "name": "main", "image": "registry.example.com/team/service:1.42.7",
-                "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "REGION", "value": "eu-west-1"}],
-                "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-                "volumeMounts": [{"name": "config", "mountPath": "/etc/service"}]
-            }],
-            "volumes": [{"name": "config", "configMap": {"name": "service-config"}}]
-        }
-    });
+    let mut v = kubeforge_bench::pod(name, i);
+    if let Some(spec) = v["spec"].as_object_mut() {
+        spec.remove("tolerations");
+    }
     serde_json::from_value(v).expect("pod decodes")
 }
 

@@ -280,45 +280,22 @@ impl Drop for Server {
     }
 }
 
-/// A realistic ~2 KB pod.
+/// The shared ~2 KB pod fixture with a running pod's status.
 fn pod(name: &str, i: usize) -> Value {
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "labels": {"app": format!("app-{}", i % 50), "tier": "backend", "release": "stable"},
-            "annotations": {"example.com/owner": "team-storage"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("rs-{}", i % 50),
-                "uid": "5c1b4d3e-8f7a-4c2b-9e6d-0a1b2c3d4e5f", "controller": true, "blockOwnerDeletion": true}]
-        },
-        "spec": {
-            "nodeName": format!("node-{}", i % 100),
-            "containers": [{
-                "name": "main", "image": "registry.example.com/team/service:1.42.7",
-                "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "REGION", "value": "eu-west-1"}],
-                "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-                "volumeMounts": [{"name": "config", "mountPath": "/etc/service"}]
-            }],
-            "volumes": [{"name": "config", "configMap": {"name": "service-config"}}],
-            "tolerations": [
-                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-                {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
-            ]
-        },
-        "status": {
-            "phase": "Running", "hostIP": "10.0.0.12", "podIP": format!("10.244.{}.{}", i / 250 % 250, i % 250),
-            "conditions": [
-                {"type": "Initialized", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"},
-                {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"},
-                {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"},
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
-            ],
-            "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0, "image": "registry.example.com/team/service:1.42.7",
-                "imageID": "registry.example.com/team/service@sha256:0123456789abcdef", "started": true,
-                "state": {"running": {"startedAt": "2026-01-01T00:00:03Z"}}}]
-        }
-    })
+    let mut pod = kubeforge_bench::pod(name, i);
+    pod["status"] = json!({
+        "phase": "Running", "hostIP": "10.0.0.12", "podIP": format!("10.244.{}.{}", i / 250 % 250, i % 250),
+        "conditions": [
+            {"type": "Initialized", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+            {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"},
+            {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"},
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+        ],
+        "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0, "image": "registry.example.com/team/service:1.42.7",
+            "imageID": "registry.example.com/team/service@sha256:0123456789abcdef", "started": true,
+            "state": {"running": {"startedAt": "2026-01-01T00:00:03Z"}}}]
+    });
+    pod
 }
 
 fn pod_path(base: &str, i: usize) -> (String, String) {
