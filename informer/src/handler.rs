@@ -394,7 +394,11 @@ impl<K: Resource + Send + Sync + 'static> Listener<K> {
             let notified = self.wake.notified();
             let next = take(&mut self.pending.lock());
             match next {
-                Some((batch, count)) => {
+                Some((Next::One(n), count)) => {
+                    deliver(handler.as_ref(), &n);
+                    self.handled.fetch_add(count, Ordering::AcqRel);
+                }
+                Some((Next::Folded(batch), count)) => {
                     for n in &batch {
                         deliver(handler.as_ref(), n);
                     }
@@ -416,13 +420,23 @@ fn deliver<K: 'static>(handler: &dyn ResourceEventHandler<K>, n: &Notification<K
     }
 }
 
+/// What a handler is told next: one queued notification (the common case, no
+/// allocation), or what one folded object unfolds to.
+enum Next<K> {
+    One(Notification<K>),
+    Folded(Vec<Notification<K>>),
+}
+
 /// The next notifications to deliver and how many handed-in ones they stand for.
-fn take<K: Resource>(p: &mut Pending<K>) -> Option<(Vec<Notification<K>>, u64)> {
+fn take<K: Resource>(p: &mut Pending<K>) -> Option<(Next<K>, u64)> {
     if let Some(n) = p.queue.pop_front() {
-        return Some((vec![n], 1));
+        return Some((Next::One(n), 1));
     }
-    let key = p.order.pop_front()?;
-    let f = p.folded.remove(&key)?;
-    let count = f.count;
-    Some((unfold(key, f), count))
+    while let Some(key) = p.order.pop_front() {
+        if let Some(f) = p.folded.remove(&key) {
+            let count = f.count;
+            return Some((Next::Folded(unfold(key, f)), count));
+        }
+    }
+    None
 }

@@ -19,7 +19,7 @@ use crate::lister::Lister;
 use crate::reflector::{
     ErrorHandler, ListWatch, Reflector, ReflectorOptions, ReflectorStore, Transform,
 };
-use crate::store::{IndexError, IndexFn, Indexer, key_of};
+use crate::store::{IndexError, IndexFn, Indexer};
 
 /// The informer was started: what must be set before cannot change any more.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -441,7 +441,7 @@ where
                 let popped = fifo
                     .pop(|p| {
                         if let Some(shared) = shared.upgrade() {
-                            shared.process(p.deltas, p.is_in_initial_list);
+                            shared.process(&p.key, p.deltas, p.is_in_initial_list);
                         }
                     })
                     .await;
@@ -485,12 +485,13 @@ impl<K: Resource + Send + Sync + 'static> Shared<K> {
     }
 
     /// client-go's `processDeltas`: the cache first, then the handlers.
-    fn process(&self, deltas: Vec<Delta<K>>, is_in_initial_list: bool) {
+    /// `key`: the one key all of `deltas` are for, as the FIFO hands them out.
+    fn process(&self, key: &str, deltas: Vec<Delta<K>>, is_in_initial_list: bool) {
         let listeners = self.listeners.read();
         for delta in deltas {
             let (obj, sync) = match delta {
                 Delta::Deleted(d) => {
-                    self.indexer.delete_key(&d.key());
+                    self.indexer.delete_key(key);
                     let n = Notification::Delete(d);
                     for r in listeners.iter() {
                         r.listener.push(n.clone());
@@ -501,14 +502,14 @@ impl<K: Resource + Send + Sync + 'static> Shared<K> {
                 Delta::Replaced(o) => (o, false),
                 Delta::Added(o) | Delta::Updated(o) => (o, false),
             };
-            match self.indexer.get_by_key(&key_of(obj.as_ref())) {
+            match self.indexer.get_by_key(key) {
                 Some(old) => {
                     // A relisted object at the resourceVersion already cached is no
                     // change: it goes to resyncing handlers only (as client-go).
                     let same = old.meta().resource_version.is_some()
                         && old.meta().resource_version == obj.meta().resource_version;
                     let sync = sync || same;
-                    self.indexer.update(obj.clone());
+                    self.indexer.add_with_key(key, obj.clone());
                     let n = Notification::Update { old, new: obj };
                     for r in listeners.iter() {
                         if !sync || r.syncing.load(Ordering::Relaxed) {
@@ -517,7 +518,7 @@ impl<K: Resource + Send + Sync + 'static> Shared<K> {
                     }
                 }
                 None => {
-                    self.indexer.add(obj.clone());
+                    self.indexer.add_with_key(key, obj.clone());
                     let n = Notification::Add {
                         obj,
                         initial: is_in_initial_list,

@@ -223,6 +223,12 @@ impl<K: Resource + Send + Sync + 'static> Indexer<K> {
         self.state.write().put(key, obj);
     }
 
+    /// Stores `obj` under `key`, which the caller computed already (the informer has
+    /// it from the FIFO).
+    pub(crate) fn add_with_key(&self, key: &str, obj: Arc<K>) {
+        self.state.write().put(key.into(), obj);
+    }
+
     /// Same as [`add`](Self::add).
     pub fn update(&self, obj: Arc<K>) {
         self.add(obj);
