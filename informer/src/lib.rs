@@ -64,14 +64,17 @@
 //! - readers of the [`Indexer`] never copy under its lock (persistent maps);
 //! - the factory can release informers one by one.
 
+pub mod controller;
 pub mod factory;
 pub mod fifo;
+pub mod finalizer;
 pub mod handler;
 pub mod informer;
 pub mod lister;
 pub mod reflector;
 pub mod store;
 
+pub use controller::{Action, Controller, ObjectKey, ObjectState, Request};
 pub use factory::SharedInformerFactory;
 pub use fifo::{Deleted, Delta, DeltaFifo, DeltaType};
 pub use handler::{HandlerFns, HandlerOptions, ResourceEventHandler};

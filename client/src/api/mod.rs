@@ -38,7 +38,7 @@ pub use discovery::{
 pub use dynamic::DynamicObject;
 pub use metadata::PartialObjectMetadata;
 pub use params::Patch;
-pub use resource::{MetaRef, Resource, StaticScope, api_resource};
+pub use resource::{MetaRef, OwnerRef, OwnerRefs, Resource, StaticScope, api_resource};
 pub use rest_mapper::RestMapper;
 pub use subresource::{Scale, ScaleSpec, ScaleStatus};
 pub use typed::{Api, Deleted, ObjectList};

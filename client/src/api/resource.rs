@@ -94,6 +94,112 @@ pub struct MetaRef<'a> {
     pub annotations: Option<&'a BTreeMap<String, String>>,
     /// Whether `metadata.deletionTimestamp` is set (the object is being deleted).
     pub deleting: bool,
+    /// `metadata.finalizers`.
+    pub finalizers: Option<&'a [String]>,
+    /// `metadata.ownerReferences`.
+    pub owner_references: OwnerRefs<'a>,
+}
+
+/// A borrowed view of one owner reference, whatever the metadata type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OwnerRef<'a> {
+    /// `apiVersion` of the owner (`apps/v1`).
+    pub api_version: &'a str,
+    /// Kind of the owner.
+    pub kind: &'a str,
+    /// Name of the owner (in the dependent's namespace, or cluster-scoped).
+    pub name: &'a str,
+    /// UID of the owner.
+    pub uid: &'a str,
+    /// Whether the owner is the managing controller.
+    pub controller: bool,
+}
+
+impl OwnerRef<'_> {
+    /// The group of `api_version` (empty for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+}
+
+/// `metadata.ownerReferences` of an object, borrowed ([`OwnerRefs::iter`]).
+#[derive(Clone, Copy, Default)]
+pub struct OwnerRefs<'a>(OwnerRefsInner<'a>);
+
+#[derive(Clone, Copy, Default)]
+enum OwnerRefsInner<'a> {
+    #[default]
+    None,
+    Core(&'a [crate::core::OwnerReference]),
+    #[cfg(feature = "k8s-openapi")]
+    K8s(&'a [k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference]),
+}
+
+impl<'a> OwnerRefs<'a> {
+    /// Every owner reference, in order.
+    pub fn iter(&self) -> impl Iterator<Item = OwnerRef<'a>> + use<'a> {
+        let core = match self.0 {
+            OwnerRefsInner::Core(refs) => refs,
+            _ => &[],
+        };
+        let core = core.iter().map(|r| OwnerRef {
+            api_version: &r.api_version,
+            kind: &r.kind,
+            name: &r.name,
+            uid: &r.uid,
+            controller: r.controller == Some(true),
+        });
+        #[cfg(feature = "k8s-openapi")]
+        let core = {
+            let k8s = match self.0 {
+                OwnerRefsInner::K8s(refs) => refs,
+                _ => &[],
+            };
+            core.chain(k8s.iter().map(|r| OwnerRef {
+                api_version: &r.api_version,
+                kind: &r.kind,
+                name: &r.name,
+                uid: &r.uid,
+                controller: r.controller == Some(true),
+            }))
+        };
+        core
+    }
+
+    /// The managing controller's reference, if any (`controller: true`).
+    pub fn controller(&self) -> Option<OwnerRef<'a>> {
+        self.iter().find(|r| r.controller)
+    }
+
+    /// How many references there are.
+    pub fn len(&self) -> usize {
+        match self.0 {
+            OwnerRefsInner::None => 0,
+            OwnerRefsInner::Core(refs) => refs.len(),
+            #[cfg(feature = "k8s-openapi")]
+            OwnerRefsInner::K8s(refs) => refs.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for OwnerRefs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for OwnerRefs<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
 }
 
 impl<'a> From<&'a ObjectMeta> for MetaRef<'a> {
@@ -107,6 +213,11 @@ impl<'a> From<&'a ObjectMeta> for MetaRef<'a> {
             labels: m.labels.as_ref(),
             annotations: m.annotations.as_ref(),
             deleting: m.deletion_timestamp.is_some(),
+            finalizers: m.finalizers.as_deref(),
+            owner_references: OwnerRefs(match &m.owner_references {
+                Some(refs) => OwnerRefsInner::Core(refs),
+                None => OwnerRefsInner::None,
+            }),
         }
     }
 }
@@ -145,6 +256,11 @@ mod k8s {
                 labels: m.labels.as_ref(),
                 annotations: m.annotations.as_ref(),
                 deleting: m.deletion_timestamp.is_some(),
+                finalizers: m.finalizers.as_deref(),
+                owner_references: OwnerRefs(match &m.owner_references {
+                    Some(refs) => OwnerRefsInner::K8s(refs),
+                    None => OwnerRefsInner::None,
+                }),
             }
         }
     }

@@ -1,7 +1,9 @@
 //! The informer against a real `TestServer`, over HTTP.
 
 mod chaos;
+mod controller;
 mod factory;
+mod finalizer;
 mod informer;
 mod reflector;
 mod support;
