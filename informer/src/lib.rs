@@ -49,6 +49,7 @@
 //! | `SharedIndexInformer`, `ResourceEventHandler(Funcs)` | [`SharedIndexInformer`], [`ResourceEventHandler`], [`HandlerFns`] |
 //! | `ResourceEventHandlerRegistration` | [`HandlerRegistration`] |
 //! | `SharedInformerFactory`, `dynamicinformer`, `metadatainformer` | [`SharedInformerFactory`] |
+//! | `tools/events`, `tools/record` (event recording) | [`events::Recorder`] |
 //!
 //! Where we differ from client-go, on purpose:
 //!
@@ -64,6 +65,7 @@
 //! - readers of the [`Indexer`] never copy under its lock (persistent maps);
 //! - the factory can release informers one by one.
 
+pub mod events;
 pub mod factory;
 pub mod fifo;
 pub mod handler;
