@@ -49,6 +49,9 @@
 //! | `SharedIndexInformer`, `ResourceEventHandler(Funcs)` | [`SharedIndexInformer`], [`ResourceEventHandler`], [`HandlerFns`] |
 //! | `ResourceEventHandlerRegistration` | [`HandlerRegistration`] |
 //! | `SharedInformerFactory`, `dynamicinformer`, `metadatainformer` | [`SharedInformerFactory`] |
+//! | `tools/events`, `tools/record` (event recording) | [`events::Recorder`] |
+//! | a controller's informers → workqueue → workers loop (controller-runtime's `Controller`) | [`Controller`] ([`controller`]) |
+//! | controller-runtime's `controllerutil.AddFinalizer`/`RemoveFinalizer` pattern | [`finalizer::finalizer`] |
 //!
 //! Where we differ from client-go, on purpose:
 //!
@@ -65,6 +68,7 @@
 //! - the factory can release informers one by one.
 
 pub mod controller;
+pub mod events;
 pub mod factory;
 pub mod fifo;
 pub mod finalizer;

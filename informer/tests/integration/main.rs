@@ -2,6 +2,7 @@
 
 mod chaos;
 mod controller;
+mod events;
 mod factory;
 mod finalizer;
 mod informer;
