@@ -1,0 +1,5 @@
+//! Every example against the in-process test server.
+
+mod configmap_hash;
+mod informer_tour;
+mod support;
