@@ -3,5 +3,6 @@
 mod chaos;
 mod factory;
 mod informer;
+mod leader;
 mod reflector;
 mod support;
