@@ -476,40 +476,47 @@ async fn chaos_run(seed: u64) -> Vec<(String, Vec<Term>)> {
     let mut spawn = |rng: &mut Rng| {
         let id = format!("c{next_id}");
         next_id += 1;
-        candidate(&server, config(&id, rng.below(2) == 0), &id)
+        candidate(&server, config(&id, rng.below(4) != 0), &id)
     };
     let mut running: Vec<Candidate> = (0..3).map(|_| spawn(&mut rng)).collect();
     let mut done = Vec::new();
-    for _ in 0..8 {
-        tokio::time::sleep(rng.millis(50, 300)).await;
-        match rng.below(5) {
+    for _ in 0..12 {
+        tokio::time::sleep(rng.millis(100, 400)).await;
+        match rng.below(6) {
+            // enough failures, at times, to outlast a renew deadline
             0 => server.inject(
                 Fault::fail(injected_500())
                     .verb("update")
                     .resource("leases")
-                    .times(1 + rng.below(8) as usize),
+                    .times(1 + rng.below(12) as usize),
             ),
+            // slow reads, and slow writes that may outlast the deadline yet commit
             1 => server.inject(
                 Fault::delay(rng.millis(100, 800))
                     .verb(if rng.below(2) == 0 { "update" } else { "get" })
                     .resource("leases")
                     .times(1 + rng.below(3) as usize),
             ),
-            2 => {
-                let c = running.remove(rng.below(running.len() as u64) as usize);
+            // the network heals
+            5 => server.clear_faults(),
+            kill => {
+                // Mostly the leader, so that leadership changes hands.
+                let leader = running.iter().position(Candidate::leading);
+                let i = match leader {
+                    Some(i) if rng.below(4) != 0 => i,
+                    _ => rng.below(running.len() as u64) as usize,
+                };
+                let c = running.remove(i);
                 let id = c.identity.clone();
-                let terms = Arc::clone(&c.terms);
-                c.stop().await;
-                done.push((id, terms.lock().clone()));
+                if kill == 4 {
+                    done.push((id, c.crash().await));
+                } else {
+                    let terms = Arc::clone(&c.terms);
+                    c.stop().await;
+                    done.push((id, terms.lock().clone()));
+                }
                 running.push(spawn(&mut rng));
             }
-            3 => {
-                let c = running.remove(rng.below(running.len() as u64) as usize);
-                let id = c.identity.clone();
-                done.push((id, c.crash().await));
-                running.push(spawn(&mut rng));
-            }
-            _ => {}
         }
     }
     server.clear_faults();
@@ -528,7 +535,8 @@ async fn chaos_run(seed: u64) -> Vec<(String, Vec<Term>)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_two_candidates_lead_at_once_under_faults_and_crashes() {
     let seeds: Vec<u64> = (0..20).map(|i| 0x5eed_0000 + i).collect();
-    for batch in seeds.chunks(4) {
+    let mut handovers = 0;
+    for batch in seeds.chunks(5) {
         let runs = futures::future::join_all(batch.iter().map(|&s| chaos_run(s))).await;
         for (seed, run) in batch.iter().zip(runs) {
             let mut terms: Vec<(Instant, Instant, &str)> = run
@@ -545,6 +553,7 @@ async fn no_two_candidates_lead_at_once_under_faults_and_crashes() {
                 .collect();
             assert!(!terms.is_empty(), "seed {seed:#x}: somebody led");
             terms.sort();
+            handovers += terms.len() - 1;
             for pair in terms.windows(2) {
                 let ((_, prev_end, prev), (next_start, _, next)) = (pair[0], pair[1]);
                 assert!(
@@ -555,4 +564,10 @@ async fn no_two_candidates_lead_at_once_under_faults_and_crashes() {
             }
         }
     }
+    // The runs are only worth something if leadership changed hands in them.
+    eprintln!(
+        "leadership changed hands {handovers} times over {} runs",
+        seeds.len()
+    );
+    assert!(handovers >= seeds.len(), "only {handovers} handovers");
 }
