@@ -52,6 +52,11 @@
 //! | `tools/events`, `tools/record` (event recording) | [`events::Recorder`] |
 //! | a controller's informers → workqueue → workers loop (controller-runtime's `Controller`) | [`Controller`] ([`controller`]) |
 //! | controller-runtime's `controllerutil.AddFinalizer`/`RemoveFinalizer` pattern | [`finalizer::finalizer`] |
+//! | `tools/leaderelection` `LeaderElector`, `LeaderElectionConfig` | [`LeaderElector`], [`LeaderElectionConfig`] ([`leader`]) |
+//!
+//! [`leader`] elects one replica of a controller on a `coordination.k8s.io/v1` Lease,
+//! with client-go's semantics and defaults, and hands the leader a fencing value to
+//! check its leadership against before a write.
 //!
 //! Where we differ from client-go, on purpose:
 //!
@@ -74,6 +79,7 @@ pub mod fifo;
 pub mod finalizer;
 pub mod handler;
 pub mod informer;
+pub mod leader;
 pub mod lister;
 pub mod reflector;
 pub mod store;
@@ -83,6 +89,7 @@ pub use factory::SharedInformerFactory;
 pub use fifo::{Deleted, Delta, DeltaFifo, DeltaType};
 pub use handler::{HandlerFns, HandlerOptions, ResourceEventHandler};
 pub use informer::{HandlerRegistration, SharedIndexInformer};
+pub use leader::{LeaderElectionConfig, LeaderElector};
 pub use lister::{Lister, NamespaceLister};
 pub use reflector::{ListWatch, Reflector, ReflectorOptions, ReflectorStore};
 pub use store::{IndexFn, Indexer, NAMESPACE_INDEX, key_of, split_key};

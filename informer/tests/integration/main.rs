@@ -6,5 +6,6 @@ mod events;
 mod factory;
 mod finalizer;
 mod informer;
+mod leader;
 mod reflector;
 mod support;
