@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p kubeforge-bench --bin controller                      # 10k pods, 3 rounds
 //! cargo run --release -p kubeforge-bench --bin controller -- --pods 2000 --rounds 1
+//! cargo run --release -p kubeforge-bench --bin controller -- --only ours   # one side, for profiling
 //! ```
 //!
 //! The server is a child process (`serve`) holding N ~2 KB pods in 10 namespaces.
@@ -74,12 +75,24 @@ async fn serve() -> Result<(), Error> {
 
 /// Counts successful status writes and wakes the main task at the last one.
 struct Progress {
+    started: Instant,
+    /// Microseconds from start to the first reconcile (0: none yet).
+    first_us: std::sync::atomic::AtomicU64,
     written: AtomicUsize,
     target: usize,
     done: tokio::sync::Notify,
 }
 
 impl Progress {
+    fn reconciling(&self) {
+        if self.first_us.load(Ordering::Relaxed) == 0 {
+            let us = self.started.elapsed().as_micros().max(1) as u64;
+            let _ = self
+                .first_us
+                .compare_exchange(0, us, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
     fn wrote(&self) {
         if self.written.fetch_add(1, Ordering::Relaxed) + 1 == self.target {
             self.done.notify_one();
@@ -101,6 +114,8 @@ fn status_patch(marker: &str) -> serde_json::Value {
 async fn reconcile_all(side: &str, url: &str, marker: &str, pods: usize) -> Result<(), Error> {
     let started = Instant::now();
     let progress = Arc::new(Progress {
+        started,
+        first_us: std::sync::atomic::AtomicU64::new(0),
         written: AtomicUsize::new(0),
         target: pods,
         done: tokio::sync::Notify::new(),
@@ -115,7 +130,8 @@ async fn reconcile_all(side: &str, url: &str, marker: &str, pods: usize) -> Resu
     done.await;
     let secs = started.elapsed().as_secs_f64();
     let (peak, _) = memory_kib();
-    println!("DONE {secs} {peak}");
+    let first = progress.first_us.load(Ordering::Relaxed) as f64 / 1e6;
+    println!("DONE {secs} {peak} {first}");
     std::io::stdout().flush()?;
     Ok(())
 }
@@ -145,6 +161,7 @@ fn run_ours(
         req: Request<Pod>,
         ctx: Arc<Ctx<kubeforge_client::Client>>,
     ) -> Result<Action, kubeforge_client::Error> {
+        ctx.progress.reconciling();
         let ObjectState::Present(pod) = req.state() else {
             return Ok(Action::Done);
         };
@@ -193,6 +210,7 @@ fn run_kube(
         progress,
     });
     async fn reconcile(pod: Arc<Pod>, ctx: Arc<Ctx<kube::Client>>) -> Result<Action, kube::Error> {
+        ctx.progress.reconciling();
         let current = pod.status.as_ref().and_then(|s| s.message.as_deref());
         if current == Some(ctx.marker.as_str()) {
             return Ok(Action::await_change());
@@ -248,8 +266,9 @@ async fn load(http: &reqwest::Client, base: &str, pods: usize) -> Result<(), Err
         .await
 }
 
-/// Runs one controller process to the end; returns (seconds, peak KiB).
-fn measure(side: &str, base: &str, marker: &str, pods: usize) -> Result<(f64, f64), Error> {
+/// Runs one controller process to the end; returns (seconds, peak KiB, seconds to
+/// the first reconcile).
+fn measure(side: &str, base: &str, marker: &str, pods: usize) -> Result<(f64, f64, f64), Error> {
     let mut child = Command::new(std::env::current_exe()?)
         .args(["reconcile", side, base, marker, &pods.to_string()])
         .stdout(Stdio::piped())
@@ -275,10 +294,10 @@ fn measure(side: &str, base: &str, marker: &str, pods: usize) -> Result<(f64, f6
         .split_whitespace()
         .filter_map(|f| f.parse().ok())
         .collect();
-    let [secs, peak] = fields[..] else {
+    let [secs, peak, first] = fields[..] else {
         return Err(format!("{side}: bad report {line:?}").into());
     };
-    Ok((secs, peak))
+    Ok((secs, peak, first))
 }
 
 fn row(name: &str, unit: &str, ours: &[f64], kube: &[f64], goal: f64) {
@@ -301,6 +320,8 @@ async fn drive(args: &[String]) -> Result<(), Error> {
     };
     let rounds: usize = arg("--rounds").and_then(|v| v.parse().ok()).unwrap_or(3);
     let pods: usize = arg("--pods").and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    // `--only ours|kube` measures one side (for profiling; no ratios then).
+    let only = arg("--only").map(String::as_str);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY * 2)
         .build()?;
@@ -319,6 +340,9 @@ async fn drive(args: &[String]) -> Result<(), Error> {
             ["kube", "ours"]
         };
         for side in order {
+            if only.is_some_and(|o| o != side) {
+                continue;
+            }
             let marker = format!("{side}-round-{round}");
             let base = server.base.clone();
             let result =
@@ -330,15 +354,20 @@ async fn drive(args: &[String]) -> Result<(), Error> {
             }
         }
     }
-    if ours.len() != kube.len() || ours.is_empty() {
-        println!("ours: {ours:?}\nkube-rs: {kube:?} (seconds, peak KiB)");
-        return Err("a side failed; no ratios".into());
+    if ours.len() != kube.len() || ours.is_empty() || only.is_some() {
+        println!("ours: {ours:?}\nkube-rs: {kube:?} (seconds, peak KiB, first reconcile s)");
+        return if only.is_some() {
+            Ok(())
+        } else {
+            Err("a side failed; no ratios".into())
+        };
     }
     println!(
         "{:<22} {:>15} {:>15} {:>20} {:>7}",
         "scenario", "ours", "kube-rs", "ours/kube-rs", "goal"
     );
-    let col = |v: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| v.iter().map(f).collect::<Vec<_>>();
+    type Run = (f64, f64, f64);
+    let col = |v: &[Run], f: fn(&Run) -> f64| v.iter().map(f).collect::<Vec<_>>();
     row(
         "time to all reconciled",
         "s",
@@ -352,6 +381,11 @@ async fn drive(args: &[String]) -> Result<(), Error> {
         &col(&ours, |r| r.1 / 1024.0),
         &col(&kube, |r| r.1 / 1024.0),
         0.7,
+    );
+    println!(
+        "first reconcile at     {:>10.2} s    {:>10.2} s    (from process start)",
+        median(col(&ours, |r| r.2)),
+        median(col(&kube, |r| r.2))
     );
     Ok(())
 }
