@@ -6,9 +6,11 @@
 //! | --- | --- | --- |
 //! | [`configmap_hash`] | `configmap-hash` | a controller with a watched type mapped through an index |
 //! | [`informer_tour`] | `informer-tour` | the shared informer factory, a lister with a custom index, handlers added after start |
+//! | [`leader_elected`] | `leader-elected` | two replicas, one leads on a Lease, the other takes over |
 
 pub mod configmap_hash;
 pub mod informer_tour;
+pub mod leader_elected;
 
 use kubeforge_client::{Client, Config};
 use tokio_util::sync::CancellationToken;

@@ -2,4 +2,5 @@
 
 mod configmap_hash;
 mod informer_tour;
+mod leader_elected;
 mod support;
