@@ -652,3 +652,55 @@ async fn kubectl_gets_applies_and_deletes_echoes() {
         .fails()
         .stderr_has("NotFound");
 }
+
+/// Deleting a namespace removes the custom objects in it, as for built-in kinds.
+#[tokio::test]
+async fn namespace_deletion_removes_custom_objects() {
+    let h = echo_server().await;
+    let c = &h.client;
+    c.namespace("doomed").await;
+    let path = "/apis/demo.kubeforge.dev/v1alpha1/namespaces/doomed/echoes";
+    c.post(path, &echo("inside", json!({}))).await.expect(201);
+    c.delete("/api/v1/namespaces/doomed").await.expect(200);
+    crate::support::eventually("the namespace and its echoes are gone", || async {
+        c.get("/api/v1/namespaces/doomed").await.code == 404
+    })
+    .await;
+    c.get(&format!("{path}/inside"))
+        .await
+        .expect_status(404, "NotFound");
+}
+
+/// The standalone binary serves a kind given with --custom-resource to kubectl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_serves_a_custom_resource_from_the_flag() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("dir");
+    let certs = dir.path().join("certs");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubeforge-apiserver"))
+        .args([
+            "--secure-port",
+            "0",
+            "--custom-resource",
+            "echoes.demo.kubeforge.dev/v1alpha1:Echo,short-name=ec",
+            "--cert-dir",
+        ])
+        .arg(&certs)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let kubeconfig = certs.join("admin.kubeconfig");
+    for _ in 0..200 {
+        if kubeconfig.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let k = Arc::new(Kubectl::from_path(&kubeconfig));
+    let resources = kubectl(&k, &["api-resources", "--api-group", GROUP], "").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    resources.ok().stdout_has("echoes").stdout_has("ec ");
+}
