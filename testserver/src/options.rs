@@ -62,7 +62,7 @@ pub struct Options {
     /// preserve unknown fields (repeat the flag for several kinds). This stands in
     /// for CustomResourceDefinition serving, which is not there yet.
     ///
-    /// Grammar: PLURAL.GROUP/VERSION:KIND[,OPTION]... where OPTION is `cluster`
+    /// Grammar: `PLURAL.GROUP/VERSION:KIND[,OPTION]...` where OPTION is `cluster`
     /// (cluster-scoped; default namespaced), `no-status` (no status subresource),
     /// `singular=NAME` (default: the lowercased kind), `short-name=NAME` and
     /// `category=NAME` (both repeatable). Example:
