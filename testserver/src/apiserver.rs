@@ -29,6 +29,8 @@ pub(crate) struct ApiConfig {
     pub(crate) compaction_interval: Duration,
     /// Whether the built-in namespace controller runs.
     pub(crate) namespace_controller: bool,
+    /// Custom kinds served next to the built-in ones (standing in for CRDs).
+    pub(crate) custom_resources: Vec<crate::registry::CustomResource>,
 }
 
 impl Default for ApiConfig {
@@ -39,6 +41,7 @@ impl Default for ApiConfig {
             min_request_timeout: Duration::from_secs(1800),
             compaction_interval: Duration::from_secs(300),
             namespace_controller: true,
+            custom_resources: Vec::new(),
         }
     }
 }
@@ -89,8 +92,14 @@ impl ApiServer {
         shutdown: CancellationToken,
     ) -> Result<Arc<Self>, storage::Error> {
         let tasks = TaskTracker::new();
-        let registry =
-            Registry::start(storage.clone(), config.watch_history, &shutdown, &tasks).await?;
+        let registry = Registry::start(
+            storage.clone(),
+            &config.custom_resources,
+            config.watch_history,
+            &shutdown,
+            &tasks,
+        )
+        .await?;
         let discovery = crate::apis::discovery::Documents::build(&registry);
         let server = Arc::new(ApiServer {
             storage,

@@ -55,6 +55,15 @@ impl Config {
         self
     }
 
+    /// Serves a custom kind from start-up, as kube-apiserver serves the custom
+    /// resources of a CRD whose spec and status preserve unknown fields. This stands in
+    /// for serving CustomResourceDefinition objects until that lands. The kinds are
+    /// checked when the server starts ([`ServeError::CustomResource`](crate::ServeError::CustomResource)).
+    pub fn custom_resource(mut self, kind: crate::CustomResource) -> Self {
+        self.api.custom_resources.push(kind);
+        self
+    }
+
     /// Runs (default) or disables the built-in namespace controller.
     pub fn namespace_controller(mut self, enabled: bool) -> Self {
         self.api.namespace_controller = enabled;

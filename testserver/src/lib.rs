@@ -47,6 +47,7 @@ pub mod tls;
 
 pub use config::Config;
 pub use harness::{Fault, TestServer, TestServerBuilder, watch_check};
+pub use registry::{CustomResource, InvalidCustomResource};
 pub use server::{ServeError, run};
 
 /// Renders an admin kubeconfig for a server at `server_url` (YAML).

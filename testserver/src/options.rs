@@ -58,6 +58,21 @@ pub struct Options {
     #[arg(long, default_value_t = 10_000)]
     pub default_watch_cache_size: usize,
 
+    /// Serve a custom kind, as the custom resources of a CRD whose spec and status
+    /// preserve unknown fields (repeat the flag for several kinds). This stands in
+    /// for CustomResourceDefinition serving, which is not there yet.
+    ///
+    /// Grammar: `PLURAL.GROUP/VERSION:KIND[,OPTION]...` where OPTION is `cluster`
+    /// (cluster-scoped; default namespaced), `no-status` (no status subresource),
+    /// `singular=NAME` (default: the lowercased kind), `short-name=NAME` and
+    /// `category=NAME` (both repeatable). Example:
+    /// `--custom-resource echoes.demo.kubeforge.dev/v1alpha1:Echo,short-name=ec`
+    #[arg(
+        long = "custom-resource",
+        value_name = "PLURAL.GROUP/VERSION:KIND[,OPTION]..."
+    )]
+    pub custom_resources: Vec<crate::CustomResource>,
+
     /// Log filter (tracing's env-filter syntax, e.g. `info`, `kubeforge_testserver=debug`).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
@@ -101,6 +116,9 @@ impl Options {
             .watch_history(self.default_watch_cache_size)
             .min_request_timeout(Duration::from_secs(self.min_request_timeout.max(1)))
             .compaction_interval(Duration::from_secs(self.etcd_compaction_interval));
+        for kind in self.custom_resources {
+            config = config.custom_resource(kind);
+        }
         config.tls = tls;
         config.kubeconfig_path = Some(self.cert_dir.join("admin.kubeconfig"));
         config.advertise_host = Some(host);

@@ -39,6 +39,9 @@ pub enum ServeError {
     /// Storage could not be loaded.
     #[error("storage failed to start")]
     Storage(#[from] crate::storage::Error),
+    /// A custom kind cannot be served (bad names, or two kinds clash).
+    #[error("invalid custom resource")]
+    CustomResource(#[from] crate::registry::InvalidCustomResource),
     /// A socket or file operation failed.
     #[error("i/o error")]
     Io(#[from] std::io::Error),
@@ -57,6 +60,7 @@ pub(crate) async fn start(
     config: &Config,
     shutdown: CancellationToken,
 ) -> Result<Running, ServeError> {
+    crate::registry::custom::validate_all(&config.api.custom_resources)?;
     let acceptor = match &config.tls {
         Some(m) => Some(TlsAcceptor::from(tls::server_config(m)?)),
         None => None,

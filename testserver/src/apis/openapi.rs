@@ -342,6 +342,8 @@ impl OpenApi {
                 for r in registry.resources() {
                     if &r.gvk.group == group && &r.gvk.version == version {
                         paths_of(r, &prefix, &mut paths);
+                        // Custom kinds get their paths but no schema definitions
+                        // (the schemaless path; CRD serving will publish theirs).
                         if let Some(root) = schema.root(&r.gvk.group, &r.gvk.version, &r.gvk.kind) {
                             renderer.use_type(root.id());
                             v2_renderer.use_type(root.id());

@@ -59,9 +59,8 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The schema of the endpoint's kind, if it has one (built-in kinds do).
-    pub(crate) fn schema(&self) -> Option<crate::schema::Cursor<'static>> {
-        let gvk = &self.res.gvk;
-        crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
+    pub(crate) fn schema(&self) -> Option<crate::schema::Cursor<'_>> {
+        self.res.schema()
     }
 
     /// The field manager of a non-apply write: `?fieldManager=`, else the User-Agent
@@ -91,9 +90,7 @@ impl Ctx<'_> {
         directive: Option<&str>,
         patch: Option<&[u8]>,
     ) -> ApiResult<()> {
-        let gvk = &self.res.gvk;
-        let Some(root) = crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
-        else {
+        let Some(root) = self.schema() else {
             return Ok(());
         };
         let mut value = Value::Object(std::mem::take(obj));
@@ -243,6 +240,14 @@ pub(crate) fn decode_object(
     let (value, duplicates) = match format {
         negotiation::BodyFormat::Json => crate::schema::validate::decode(body)
             .map_err(|e| store::decode_error(res, &e.to_string()))?,
+        // Custom resources have no protobuf encoding upstream.
+        negotiation::BodyFormat::Protobuf if res.is_custom() => {
+            return Err(Status::unsupported_media_type(
+                crate::protobuf::MEDIA_TYPE,
+                &["application/json", "application/yaml"],
+            )
+            .into());
+        }
         negotiation::BodyFormat::Protobuf => {
             let obj = crate::protobuf::decode(body)
                 .map_err(|e| store::decode_error(res, &e.to_string()))?;

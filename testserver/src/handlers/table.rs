@@ -62,8 +62,12 @@ pub(crate) fn table(
     headers: bool,
 ) -> ApiResult<Value> {
     let include = IncludeObject::from_query(ctx.query)?;
-    let printer = printers::printer_for(&ctx.res.gvk.group, &ctx.res.gvk.kind)
-        .unwrap_or_else(printers::default_printer);
+    let printer = if ctx.res.is_custom() {
+        printers::custom_printer()
+    } else {
+        printers::printer_for(&ctx.res.gvk.group, &ctx.res.gvk.kind)
+            .unwrap_or_else(printers::default_printer)
+    };
     let now = jiff::Timestamp::now();
     let mut rows = Vec::with_capacity(objects.len());
     for bytes in objects {

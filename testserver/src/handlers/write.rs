@@ -265,9 +265,11 @@ pub(super) async fn patch_request(
     ctx: &Ctx<'_>,
     body: hyper::body::Incoming,
 ) -> ApiResult<(PatchOptions, Patch, Bytes)> {
+    // Strategic merge needs patch strategies and merge keys, which only built-in
+    // schemas have: custom kinds refuse it (415) as upstream does for CRs.
     let ty = patch_type(
         ctx.header(http::header::CONTENT_TYPE),
-        ctx.schema().is_some(),
+        ctx.schema().is_some() && !ctx.res.is_custom(),
     )?;
     let opts = PatchOptions::from_query(ctx.query);
     let mut errs = opts.validate();

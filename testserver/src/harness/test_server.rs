@@ -75,6 +75,40 @@ impl TestServerBuilder {
         self
     }
 
+    /// Serves a custom kind next to the built-in ones (see [`CustomResource`]): the
+    /// start-up stand-in for a CustomResourceDefinition, which the server does not
+    /// serve yet.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
+    /// use kubeforge_testserver::{CustomResource, TestServer};
+    ///
+    /// let server = TestServer::builder()
+    ///     .custom_resource(CustomResource::new("demo.kubeforge.dev", "v1alpha1", "Echo", "echoes"))
+    ///     .start()
+    ///     .await?;
+    /// let url = format!("{}/apis/demo.kubeforge.dev/v1alpha1/namespaces/default/echoes", server.base_url());
+    /// let created = reqwest::Client::new()
+    ///     .post(&url)
+    ///     .json(&serde_json::json!({
+    ///         "apiVersion": "demo.kubeforge.dev/v1alpha1", "kind": "Echo",
+    ///         "metadata": {"name": "hello"}, "spec": {"message": "hi"},
+    ///     }))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(created.status(), 201);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`CustomResource`]: crate::CustomResource
+    pub fn custom_resource(mut self, kind: crate::CustomResource) -> Self {
+        self.config = self.config.custom_resource(kind);
+        self
+    }
+
     /// Runs (default) or disables the built-in namespace controller.
     pub fn namespace_controller(mut self, enabled: bool) -> Self {
         self.config = self.config.namespace_controller(enabled);
@@ -85,7 +119,8 @@ impl TestServerBuilder {
     ///
     /// # Errors
     ///
-    /// Binding the port, writing the kubeconfig, or generating certificates failed.
+    /// Binding the port, writing the kubeconfig, or generating certificates failed, or
+    /// a custom kind is invalid.
     pub async fn start(self) -> Result<TestServer, ServeError> {
         let dir = tempfile::Builder::new()
             .prefix("kubeforge-testserver-")

@@ -14,6 +14,7 @@
 
 pub(crate) mod builtin;
 pub(crate) mod convert;
+pub(crate) mod custom;
 pub(crate) mod delete;
 pub(crate) mod fields;
 pub(crate) mod printers;
@@ -31,6 +32,7 @@ use tokio_util::task::TaskTracker;
 use crate::cache::{CacheSpec, WatchCache};
 use crate::storage::{self, Storage};
 pub(crate) use builtin::{StatusOnCreate, Strategy};
+pub use custom::{CustomResource, InvalidCustomResource};
 
 /// What create does with `.status`, with the reset value parsed once.
 #[derive(Debug)]
@@ -71,9 +73,30 @@ pub(crate) struct Resource {
     pub(crate) fields: &'static [FieldSpec],
     /// Whether the kind has its own field-label conversion upstream.
     pub(crate) field_conversion: bool,
+    /// The schema of a custom kind (registered at start-up); `None` for built-in
+    /// kinds, whose schemas live in [`crate::schema::builtin`].
+    pub(crate) custom: Option<Arc<custom::CustomSchema>>,
 }
 
 impl Resource {
+    /// Whether this is a custom kind: served schemaless, as upstream serves custom
+    /// resources (no strategic merge patch, protobuf, OpenAPI or kind-specific
+    /// strategy).
+    pub(crate) fn is_custom(&self) -> bool {
+        self.custom.is_some()
+    }
+
+    /// The schema of the kind, if it has one (built-in kinds and custom kinds do).
+    pub(crate) fn schema(&self) -> Option<crate::schema::Cursor<'_>> {
+        match &self.custom {
+            Some(c) => Some(c.schema.cursor(c.root)),
+            None => {
+                let gvk = &self.gvk;
+                crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
+            }
+        }
+    }
+
     /// `resource.group` for messages (`deployments.apps`, `pods`).
     pub(crate) fn group_resource(&self) -> GroupResource {
         GroupResource::new(self.gvk.group.clone(), self.plural.clone())
@@ -162,6 +185,7 @@ impl Resource {
             },
             fields,
             field_conversion,
+            custom: None,
         }
     }
 }
@@ -178,18 +202,20 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Builds the built-in table and starts a watch cache per storage prefix.
+    /// Builds the table of built-in kinds and of the `custom` ones (checked by
+    /// [`custom::validate_all`]), and starts a watch cache per storage prefix.
     pub(crate) async fn start(
         storage: Arc<dyn Storage>,
+        custom: &[CustomResource],
         history_capacity: usize,
         shutdown: &CancellationToken,
         tasks: &TaskTracker,
     ) -> Result<Self, storage::Error> {
-        let resources: Vec<Arc<Resource>> = builtin::RESOURCES
+        let mut resources: Vec<Arc<Resource>> = builtin::RESOURCES
             .iter()
             .map(|b| Arc::new(Resource::from_builtin(b)))
             .collect();
-        let groups = builtin::GROUPS
+        let mut groups: Vec<(String, Vec<String>)> = builtin::GROUPS
             .iter()
             .map(|(g, vs)| {
                 (
@@ -198,6 +224,26 @@ impl Registry {
                 )
             })
             .collect();
+        // Custom groups follow the built-in ones (upstream ranks CRD groups after
+        // them too), in registration order, versions in Kubernetes' order; resources
+        // within a group-version in plural order, as discovery lists them.
+        let mut custom_resources: Vec<Arc<Resource>> = custom
+            .iter()
+            .map(|cr| Arc::new(Resource::from_custom(cr)))
+            .collect();
+        custom_resources.sort_by(|a, b| a.plural.cmp(&b.plural));
+        for cr in custom {
+            match groups.iter_mut().find(|(g, _)| *g == cr.group) {
+                Some((_, versions)) => {
+                    if !versions.contains(&cr.version) {
+                        versions.push(cr.version.clone());
+                        custom::sort_versions(versions);
+                    }
+                }
+                None => groups.push((cr.group.clone(), vec![cr.version.clone()])),
+            }
+        }
+        resources.extend(custom_resources);
         let mut by_path: HashMap<String, HashMap<String, HashMap<String, Arc<Resource>>>> =
             HashMap::new();
         let mut caches = HashMap::new();

@@ -80,6 +80,13 @@ pub(crate) fn default_printer() -> &'static Printer {
     &DEFAULT
 }
 
+/// The printer of custom kinds: `Name` and `Age`, what upstream shows for a CRD
+/// without `additionalPrinterColumns` (the API defaults one `Age` column of type
+/// `date` reading `.metadata.creationTimestamp`, printed as a human duration).
+pub(crate) fn custom_printer() -> &'static Printer {
+    &CUSTOM
+}
+
 /// apimachinery's HumanDuration ("5m", "3h2m", "2d", "10y"...) for ages.
 #[cfg(test)]
 fn human_duration(d: Duration) -> String {
@@ -150,6 +157,20 @@ static DEFAULT: Printer = Printer {
         ),
     ],
     row: default_row,
+};
+
+static CUSTOM: Printer = Printer {
+    columns: &[
+        NAME,
+        ColumnDef {
+            name: "Age",
+            type_: "date",
+            format: "",
+            description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+            priority: 0,
+        },
+    ],
+    row: custom_row,
 };
 
 static POD: Printer = Printer {
@@ -473,6 +494,10 @@ fn default_row(obj: &Value, _now: Timestamp) -> Vec<Value> {
         name(obj).into(),
         rfc3339_utc(time(obj, &["metadata", "creationTimestamp"])).into(),
     ]
+}
+
+fn custom_row(obj: &Value, now: Timestamp) -> Vec<Value> {
+    vec![name(obj).into(), age(obj, now).into()]
 }
 
 /// The pod row. The Status cell is the subtle part; it is decided in this order:

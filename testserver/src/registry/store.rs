@@ -400,9 +400,8 @@ impl<'a> Store<'a> {
     }
 
     /// The schema of the resource's kind.
-    fn schema(&self) -> Option<crate::schema::Cursor<'static>> {
-        let gvk = &self.res.gvk;
-        crate::schema::builtin::schema().root(&gvk.group, &gvk.version, &gvk.kind)
+    fn schema(&self) -> Option<crate::schema::Cursor<'a>> {
+        self.res.schema()
     }
 
     /// The fields a write through `part` never owns: what the strategy resets.
@@ -411,6 +410,11 @@ impl<'a> Store<'a> {
         match part {
             Part::Main if self.res.subresource("status").is_some() => {
                 Some(FieldSet::from_paths([&Path::fields(&["status"])]))
+            }
+            // The custom resource status strategy resets only spec (and, unlike the
+            // built-in ones, keeps nothing but status from the request).
+            Part::Status if self.res.is_custom() => {
+                Some(FieldSet::from_paths([&Path::fields(&["spec"])]))
             }
             // Workload status strategies keep spec and labels (upstream's
             // `GetResetFields` of e.g. `deploymentStatusStrategy`).
@@ -825,7 +829,19 @@ impl<'a> Store<'a> {
             && self.res.gvk.kind == "Deployment"
             && new.get("metadata").and_then(|m| m.get("annotations"))
                 != old_cmp.get("metadata").and_then(|m| m.get("annotations"));
-        if self.res.strategy.generation && (spec_changed(&new, &old_cmp) || annotations_changed) {
+        // Custom resources count every change outside metadata, so status too when it
+        // has no subresource of its own (with one, status was restored above); only
+        // the main resource's strategy counts at all upstream.
+        let changed = if self.res.is_custom() {
+            part == Part::Main
+                && new
+                    .iter()
+                    .filter(|(k, _)| *k != "metadata")
+                    .ne(old_cmp.iter().filter(|(k, _)| *k != "metadata"))
+        } else {
+            spec_changed(&new, &old_cmp)
+        };
+        if self.res.strategy.generation && (changed || annotations_changed) {
             meta.generation = Some(old_meta.generation.unwrap_or(0) + 1);
             set_meta(&mut new, &meta);
         }

@@ -525,6 +525,21 @@ fn data_key_errors(
 /// Kind-specific validation, every problem at once.
 pub(crate) fn validate(res: &Resource, obj: &Map<String, Value>) -> Vec<FieldError> {
     let mut errs = Vec::new();
+    if res.is_custom() {
+        // A custom kind's schema declares spec and status as objects whose contents
+        // are free (`x-kubernetes-preserve-unknown-fields`); nothing else is checked.
+        for field in ["spec", "status"] {
+            if let Some(v) = obj.get(field).filter(|v| !v.is_object()) {
+                let ty = json_type(v);
+                errs.push(FieldError::invalid(
+                    field,
+                    ty,
+                    &format!("{field} in body must be of type object: \"{ty}\""),
+                ));
+            }
+        }
+        return errs;
+    }
     match (res.gvk.group.as_str(), res.gvk.kind.as_str()) {
         ("", "ConfigMap") | ("", "Secret") => {
             let mut total = 0;

@@ -186,6 +186,72 @@ impl Schema {
         &self.types[id.0 as usize]
     }
 
+    /// Copies type `id` of `from`, with every type it refers to, into this schema;
+    /// returns its id here. Named types already copied are reused.
+    pub(crate) fn import(&mut self, from: &Schema, id: TypeId) -> TypeId {
+        let mut copied = HashMap::new();
+        self.import_one(from, id, &mut copied)
+    }
+
+    fn import_one(
+        &mut self,
+        from: &Schema,
+        id: TypeId,
+        copied: &mut HashMap<TypeId, TypeId>,
+    ) -> TypeId {
+        if let Some(&here) = copied.get(&id) {
+            return here;
+        }
+        let def = from.def(id);
+        // Take the slot first so recursive types find it.
+        let here = TypeId(self.types.len() as u32);
+        self.types.push(TypeDef {
+            name: String::new(),
+            description: String::new(),
+            kind: Kind::Untyped,
+        });
+        copied.insert(id, here);
+        let kind = match &def.kind {
+            Kind::Struct {
+                fields,
+                required,
+                atomic,
+                preserve_unknown,
+                embedded_resource,
+            } => Kind::Struct {
+                fields: fields
+                    .iter()
+                    .map(|f| FieldDef {
+                        ty: self.import_one(from, f.ty, copied),
+                        ..f.clone()
+                    })
+                    .collect(),
+                required: required.clone(),
+                atomic: *atomic,
+                preserve_unknown: *preserve_unknown,
+                embedded_resource: *embedded_resource,
+            },
+            Kind::Map { values, atomic } => Kind::Map {
+                values: self.import_one(from, *values, copied),
+                atomic: *atomic,
+            },
+            Kind::List { items, list_type } => Kind::List {
+                items: self.import_one(from, *items, copied),
+                list_type: list_type.clone(),
+            },
+            other => other.clone(),
+        };
+        if !def.name.is_empty() {
+            self.by_name.insert(def.name.clone(), here);
+        }
+        self.types[here.0 as usize] = TypeDef {
+            name: def.name.clone(),
+            description: def.description.clone(),
+            kind,
+        };
+        here
+    }
+
     /// Every `(group, version, kind)` with a root type.
     pub(crate) fn roots(&self) -> impl Iterator<Item = (&(String, String, String), TypeId)> {
         self.roots.iter().map(|(k, v)| (k, *v))

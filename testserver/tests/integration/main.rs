@@ -10,6 +10,8 @@ mod apply;
 mod bad_input;
 /// Create, get, update, patch, delete and subresources on individual objects.
 mod crud;
+/// Custom kinds registered at start-up: discovery, REST, status, apply, kubectl.
+mod custom;
 /// Discovery (legacy and aggregated), /version, health, GET /, OpenAPI, tables.
 mod discovery;
 /// Fault injection: failures, delays, lost answers, warnings, closed watches.
