@@ -5,10 +5,12 @@
 //! | module | binary | what it shows |
 //! | --- | --- | --- |
 //! | [`configmap_hash`] | `configmap-hash` | a controller with a watched type mapped through an index |
+//! | [`echo_operator`] | `echo-operator` | an operator for a custom kind: owned children by server-side apply, status conditions, a finalizer, events |
 //! | [`informer_tour`] | `informer-tour` | the shared informer factory, a lister with a custom index, handlers added after start |
 //! | [`leader_elected`] | `leader-elected` | two replicas, one leads on a Lease, the other takes over |
 
 pub mod configmap_hash;
+pub mod echo_operator;
 pub mod informer_tour;
 pub mod leader_elected;
 
