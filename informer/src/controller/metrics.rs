@@ -62,6 +62,28 @@ pub trait ControllerMetricsProvider: Send + Sync {
     fn new_active_workers(&self, controller: &str) -> Box<dyn GaugeMetric>;
 }
 
+static DEFAULT_PROVIDER: std::sync::OnceLock<Arc<dyn ControllerMetricsProvider>> =
+    std::sync::OnceLock::new();
+
+/// Sets the provider of every named controller that was not given one with
+/// [`Controller::reconcile_metrics`](super::Controller::reconcile_metrics) (as
+/// `kubeforge_workqueue::set_default_metrics_provider` does for queues). Once per
+/// process; returns the provider back if one was set already.
+///
+/// # Errors
+///
+/// A default provider was set before.
+pub fn set_default_controller_metrics_provider(
+    provider: Arc<dyn ControllerMetricsProvider>,
+) -> Result<(), Arc<dyn ControllerMetricsProvider>> {
+    DEFAULT_PROVIDER.set(provider)
+}
+
+/// The default provider, if one was set.
+pub(super) fn default_provider() -> Option<&'static Arc<dyn ControllerMetricsProvider>> {
+    DEFAULT_PROVIDER.get()
+}
+
 /// The metrics of one controller.
 pub(super) struct ReconcileMetrics {
     success: Box<dyn CounterMetric>,

@@ -90,6 +90,7 @@ pub use self::metrics::PrometheusControllerMetrics;
 use self::metrics::ReconcileMetrics;
 pub use self::metrics::{
     ControllerMetricsProvider, CounterMetric, GaugeMetric, HistogramMetric, ReconcileResult,
+    set_default_controller_metrics_provider,
 };
 use self::sources::{Source, Tombstones};
 use crate::fifo::Deleted;
@@ -345,7 +346,9 @@ where
         self
     }
 
-    /// Where the reconcile series go. Only for named controllers.
+    /// Where the reconcile series go (default: the provider set with
+    /// [`set_default_controller_metrics_provider`], if any). Only for named
+    /// controllers.
     pub fn reconcile_metrics(mut self, provider: Arc<dyn ControllerMetricsProvider>) -> Self {
         self.reconcile_metrics = Some(provider);
         self
@@ -394,7 +397,11 @@ where
             None => Box::new(default_controller_rate_limiter()),
         };
         let queue = RateLimitingQueue::with_config(limiter, config);
-        let metrics = match (&self.name, &self.reconcile_metrics) {
+        let provider = self
+            .reconcile_metrics
+            .as_ref()
+            .or_else(|| metrics::default_provider());
+        let metrics = match (&self.name, provider) {
             (Some(name), Some(provider)) => Some(ReconcileMetrics::new(provider, name)),
             _ => None,
         };
