@@ -71,12 +71,10 @@ async fn when_the_leader_dies_the_other_replica_takes_over_within_the_lease_dura
     create_demo(&api, "second").await;
     assert_eq!(reconciler_of(&client, "second").await, follower);
     let took = killed.elapsed();
-    // The follower waits one lease duration from the last renewal it saw; allow the
-    // retry period, jitter and a scheduling margin on top.
-    assert!(
-        took < Duration::from_secs(2) + Duration::from_millis(1500),
-        "took over after {took:?}"
-    );
+    // The follower waits one lease duration (2 s) from the last renewal it saw, then
+    // acquires at its next retry; the bound leaves a wide margin for a loaded machine
+    // and still fails if the follower waited for anything longer than the lease.
+    assert!(took < Duration::from_secs(5), "took over after {took:?}");
     // Everything the new leader caches is reconciled by it, the old ConfigMap too.
     assert_eq!(reconciler_of(&client, "first").await, follower);
 
