@@ -371,7 +371,8 @@ pub(super) async fn patch(
             return Err(Status::not_found(&ctx.res.group_resource(), name).into());
         };
         let current_rv = cur.kv.mod_revision.to_string();
-        let mut doc = Value::Object(cur.obj);
+        // Patched on a copy: the store compares the result with the object as read.
+        let mut doc = Value::Object(cur.obj.clone());
         patch.apply(&mut doc, ctx.schema())?;
         let mut patched = as_object(ctx, doc)?;
         // The patch pins a resourceVersion when it leaves one other than the one we read;
@@ -391,13 +392,14 @@ pub(super) async fn patch(
         )?;
         attempts += 1;
         match store
-            .update(
+            .update_from(
                 ctx.namespace,
                 name,
                 patched,
                 part,
                 opts.is_dry_run(),
                 Owner::Update(&manager),
+                Some(cur),
             )
             .await
         {
