@@ -524,6 +524,34 @@ impl<'a> Store<'a> {
         part: Part,
         now: jiff::Timestamp,
     ) {
+        self.track_with(old.map(|o| (o, None)), new, manager, part, now);
+    }
+
+    /// [`track`](Self::track) of an update whose old object's `managedFields` were
+    /// taken out of it and are given away (`old_managed`), so the entries that do
+    /// not change move into `new` rather than being copied.
+    fn track_from(
+        &self,
+        old: &Map<String, Value>,
+        old_managed: Option<Value>,
+        new: &mut Map<String, Value>,
+        manager: &str,
+        part: Part,
+        now: jiff::Timestamp,
+    ) {
+        self.track_with(Some((old, Some(old_managed))), new, manager, part, now);
+    }
+
+    /// [`track`](Self::track) and [`track_from`](Self::track_from): `old` with, when
+    /// taken out of it, its managed fields.
+    fn track_with(
+        &self,
+        old: Option<(&Map<String, Value>, Option<Option<Value>>)>,
+        new: &mut Map<String, Value>,
+        manager: &str,
+        part: Part,
+        now: jiff::Timestamp,
+    ) {
         let Some(schema) = self.schema() else {
             return;
         };
@@ -538,7 +566,13 @@ impl<'a> Store<'a> {
             now: &now,
             reset_fields: reset.as_ref(),
         };
-        if let Err(e) = crate::apply::update_object(schema, old, new, &req) {
+        let result = match old {
+            Some((old, Some(old_managed))) => {
+                crate::apply::update_object_from(schema, old, old_managed, new, &req)
+            }
+            old => crate::apply::update_object(schema, old.map(|(o, _)| o), new, &req),
+        };
+        if let Err(e) = result {
             tracing::warn!(resource = %self.res.plural, error = %e, "managed fields not updated");
             if let Some(Value::Object(m)) = new.get_mut("metadata") {
                 m.remove("managedFields");
@@ -832,7 +866,7 @@ impl<'a> Store<'a> {
                 std::mem::take(&mut obj)
             };
             match self
-                .apply_update(ns, name, body, &cur, expected, part, owner, dry_run)
+                .apply_update(ns, name, body, cur, expected, part, owner, dry_run)
                 .await
             {
                 Err(UpdateError::Conflict) if pinned.is_none() => continue,
@@ -868,13 +902,13 @@ impl<'a> Store<'a> {
         ns: &str,
         name: &str,
         body: Map<String, Value>,
-        cur: &Current,
+        cur: Current,
         expected: Revision,
         part: Part,
         owner: Owner<'_>,
         dry_run: bool,
     ) -> Result<Written, UpdateError> {
-        let old = &cur.obj;
+        let Current { obj: mut old, kv } = cur;
         let body_managed = match owner {
             Owner::Computed => body
                 .get("metadata")
@@ -882,7 +916,7 @@ impl<'a> Store<'a> {
                 .cloned(),
             Owner::Update(_) => None,
         };
-        let old_meta = meta_of(self.res, old)?;
+        let old_meta = meta_of(self.res, &old)?;
         let has_status = self.res.subresource("status").is_some();
         let mut new = match part {
             Part::Main => {
@@ -897,7 +931,7 @@ impl<'a> Store<'a> {
             }
             // The old object with the body's status: built from the body, which (from a
             // patch) mostly equals the old object, so only what differs is copied.
-            Part::Status => with_parts_of(body, old, |k| k != "status"),
+            Part::Status => with_parts_of(body, &old, |k| k != "status"),
             Part::Finalize => {
                 let mut new = old.clone();
                 let finalizers = body.get("spec").and_then(|s| s.get("finalizers")).cloned();
@@ -937,9 +971,13 @@ impl<'a> Store<'a> {
             strategy::defaults(self.res, &mut new);
         }
         // A generation bump below writes `meta` back, and with it the managed fields
-        // as they are before tracking (see there); other parts start from the old ones.
-        let untracked_managed = if self.res.strategy.generation && part == Part::Main {
-            new.get("metadata")
+        // as they are before tracking (see there): the new object's for the main
+        // resource, else the old one's. A status write never bumps it (the new object
+        // differs from the old one in status and managed fields only), so it keeps none.
+        let untracked_managed = if self.res.strategy.generation && part != Part::Status {
+            let before = if part == Part::Main { &new } else { &old };
+            before
+                .get("metadata")
                 .and_then(|m| m.get("managedFields"))
                 .cloned()
         } else {
@@ -947,7 +985,19 @@ impl<'a> Store<'a> {
         };
         match owner {
             Owner::Update(manager) => {
-                self.track(Some(old), &mut new, manager, part, jiff::Timestamp::now());
+                // The old managed fields move into the new object where unchanged.
+                let old_managed = old
+                    .get_mut("metadata")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|m| m.remove("managedFields"));
+                self.track_from(
+                    &old,
+                    old_managed,
+                    &mut new,
+                    manager,
+                    part,
+                    jiff::Timestamp::now(),
+                );
             }
             Owner::Computed => {
                 if let Some(Value::Object(m)) = new.get_mut("metadata") {
@@ -959,7 +1009,7 @@ impl<'a> Store<'a> {
             }
         }
         if part == Part::Main {
-            strategy::prepare_for_update(self.res, &mut new, old);
+            strategy::prepare_for_update(self.res, &mut new, &old);
             strategy::decode_check(self.res, &new).map_err(|why| decode_error(self.res, &why))?;
         }
         // (None of these comparisons looks at the old resourceVersion.)
@@ -978,19 +1028,16 @@ impl<'a> Store<'a> {
                     .filter(|(k, _)| *k != "metadata")
                     .ne(old.iter().filter(|(k, _)| *k != "metadata"))
         } else {
-            spec_changed(&new, old)
+            spec_changed(&new, &old)
         };
         if self.res.strategy.generation && (changed || annotations_changed) {
             meta.generation = Some(old_meta.generation.unwrap_or(0) + 1);
             // This writes back the metadata of before tracking, managed fields included
             // (as the typed metadata carried them).
-            let untracked_managed = if part == Part::Main {
-                untracked_managed
-            } else {
-                old.get("metadata")
-                    .and_then(|m| m.get("managedFields"))
-                    .cloned()
-            };
+            debug_assert!(
+                part != Part::Status,
+                "a status write changed the generation"
+            );
             set_meta_with(&mut new, &meta, untracked_managed);
         }
         let meta = meta_of(self.res, &new)?;
@@ -1011,7 +1058,7 @@ impl<'a> Store<'a> {
             let bytes = self.encode(&new);
             if dry_run {
                 return Ok(Written {
-                    bytes: self.serve(&bytes, cur.kv.mod_revision)?,
+                    bytes: self.serve(&bytes, kv.mod_revision)?,
                     code: 200,
                 });
             }
@@ -1036,16 +1083,16 @@ impl<'a> Store<'a> {
         }
 
         let bytes = self.encode(&new);
-        if bytes == cur.kv.value {
+        if bytes == kv.value {
             // A no-op update does not write, and keeps the resourceVersion.
             return Ok(Written {
-                bytes: self.serve(&cur.kv.value, cur.kv.mod_revision)?,
+                bytes: self.serve(&kv.value, kv.mod_revision)?,
                 code: 200,
             });
         }
         if dry_run {
             return Ok(Written {
-                bytes: self.serve(&bytes, cur.kv.mod_revision)?,
+                bytes: self.serve(&bytes, kv.mod_revision)?,
                 code: 200,
             });
         }
