@@ -524,7 +524,7 @@ impl<'a> Store<'a> {
         part: Part,
         now: jiff::Timestamp,
     ) {
-        self.track_with(old.map(|o| (o, None)), new, manager, part, now);
+        self.track_with(old, None, new, manager, part, now);
     }
 
     /// [`track`](Self::track) of an update whose old object's `managedFields` were
@@ -539,14 +539,15 @@ impl<'a> Store<'a> {
         part: Part,
         now: jiff::Timestamp,
     ) {
-        self.track_with(Some((old, Some(old_managed))), new, manager, part, now);
+        self.track_with(Some(old), Some(old_managed), new, manager, part, now);
     }
 
-    /// [`track`](Self::track) and [`track_from`](Self::track_from): `old` with, when
-    /// taken out of it, its managed fields.
+    /// [`track`](Self::track) and [`track_from`](Self::track_from): `taken` holds
+    /// `old`'s managed fields when they were taken out of it.
     fn track_with(
         &self,
-        old: Option<(&Map<String, Value>, Option<Option<Value>>)>,
+        old: Option<&Map<String, Value>>,
+        taken: Option<Option<Value>>,
         new: &mut Map<String, Value>,
         manager: &str,
         part: Part,
@@ -566,11 +567,11 @@ impl<'a> Store<'a> {
             now: &now,
             reset_fields: reset.as_ref(),
         };
-        let result = match old {
-            Some((old, Some(old_managed))) => {
+        let result = match (old, taken) {
+            (Some(old), Some(old_managed)) => {
                 crate::apply::update_object_from(schema, old, old_managed, new, &req)
             }
-            old => crate::apply::update_object(schema, old.map(|(o, _)| o), new, &req),
+            (old, _) => crate::apply::update_object(schema, old, new, &req),
         };
         if let Err(e) = result {
             tracing::warn!(resource = %self.res.plural, error = %e, "managed fields not updated");
