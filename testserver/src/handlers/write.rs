@@ -10,7 +10,7 @@ use super::negotiation::{Accepts, Output, negotiate};
 use super::respond::{self, Response};
 use super::{Ctx, decode_object, read_body, table};
 use crate::apiserver::{ApiError, ApiResult};
-use crate::registry::store::{Owner, Part, Written};
+use crate::registry::store::{Current, Owner, Part, Written};
 
 /// How often a patch is re-applied after losing a race with another writer.
 const MAX_PATCH_ATTEMPTS: usize = 64;
@@ -450,7 +450,7 @@ async fn server_side_apply(
             reset_fields: reset.as_ref(),
         };
         let cur = store.current(ctx.namespace, name).await?;
-        let live = cur.map(|c| (Value::Object(c.obj), c.kv.mod_revision));
+        let live = cur.map(|c| (Value::Object(c.obj), c.kv));
         let merged = crate::apply::apply(
             schema,
             live.as_ref().map(|(obj, _)| obj),
@@ -499,18 +499,28 @@ async fn server_side_apply(
                     other => return other,
                 }
             }
-            Some((_, rev)) => {
+            Some((live, kv)) => {
                 if !pinned && let Some(Value::Object(meta)) = obj.get_mut("metadata") {
-                    meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
+                    meta.insert(
+                        "resourceVersion".into(),
+                        Value::String(kv.mod_revision.to_string()),
+                    );
                 }
+                // The store starts from the object we merged into rather than reading it
+                // again.
+                let read = match live {
+                    Value::Object(obj) => Some(Current { obj, kv }),
+                    _ => None,
+                };
                 match store
-                    .update(
+                    .update_from(
                         ctx.namespace,
                         name,
                         obj,
                         part,
                         opts.is_dry_run(),
                         Owner::Computed,
+                        read,
                     )
                     .await
                 {
