@@ -19,6 +19,10 @@
 //! - **reconciled**: seconds from start until all N status writes succeeded;
 //! - **peak RSS**: `VmHWM` at that moment.
 //!
+//! The driver also reads the server's CPU time around each run and reports it per
+//! pod: serving the run's list, watch events and one status write (informational:
+//! the same server serves both sides, so this shows what the server costs).
+//!
 //! Rounds alternate which side goes first; the report shows the median ratio
 //! ours/kube-rs with the min–max over rounds next to the goal (issue: time to all
 //! reconciled ≤ 0.7×, peak RSS ≤ 0.7×).
@@ -31,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
-use kubeforge_bench::{ChildServer, Error, median, memory_kib, min_max, pod};
+use kubeforge_bench::{ChildServer, Error, median, memory_kib, min_max, pod, proc_cpu_seconds};
 use tokio::net::TcpListener;
 
 #[global_allocator]
@@ -345,17 +349,25 @@ async fn drive(args: &[String]) -> Result<(), Error> {
             }
             let marker = format!("{side}-round-{round}");
             let base = server.base.clone();
+            let server_pid = server.pid().to_string();
+            let cpu_before = proc_cpu_seconds(&server_pid);
             let result =
                 tokio::task::spawn_blocking(move || measure(side, &base, &marker, pods)).await?;
+            // Microseconds of server CPU per pod in this run (list, watch, write).
+            let server_us = (proc_cpu_seconds(&server_pid) - cpu_before) * 1e6 / pods as f64;
             match result {
-                Ok(r) if side == "ours" => ours.push(r),
-                Ok(r) => kube.push(r),
+                Ok((secs, peak, first)) if side == "ours" => {
+                    ours.push((secs, peak, first, server_us))
+                }
+                Ok((secs, peak, first)) => kube.push((secs, peak, first, server_us)),
                 Err(e) => println!("round {}: {side} failed: {e}", round + 1),
             }
         }
     }
     if ours.len() != kube.len() || ours.is_empty() || only.is_some() {
-        println!("ours: {ours:?}\nkube-rs: {kube:?} (seconds, peak KiB, first reconcile s)");
+        println!(
+            "ours: {ours:?}\nkube-rs: {kube:?} (seconds, peak KiB, first reconcile s, server µs per pod)"
+        );
         return if only.is_some() {
             Ok(())
         } else {
@@ -366,7 +378,7 @@ async fn drive(args: &[String]) -> Result<(), Error> {
         "{:<22} {:>15} {:>15} {:>20} {:>7}",
         "scenario", "ours", "kube-rs", "ours/kube-rs", "goal"
     );
-    type Run = (f64, f64, f64);
+    type Run = (f64, f64, f64, f64);
     let col = |v: &[Run], f: fn(&Run) -> f64| v.iter().map(f).collect::<Vec<_>>();
     row(
         "time to all reconciled",
@@ -386,6 +398,14 @@ async fn drive(args: &[String]) -> Result<(), Error> {
         "first reconcile at     {:>10.2} s    {:>10.2} s    (from process start)",
         median(col(&ours, |r| r.2)),
         median(col(&kube, |r| r.2))
+    );
+    let all: Vec<f64> = ours.iter().chain(&kube).map(|r| r.3).collect();
+    let (lo, hi) = min_max(&all);
+    println!(
+        "server CPU per pod     {:>10.0} µs   {:>10.0} µs    (median of all runs {:.0} µs, {lo:.0}–{hi:.0})",
+        median(col(&ours, |r| r.3)),
+        median(col(&kube, |r| r.3)),
+        median(all.clone())
     );
     Ok(())
 }

@@ -285,6 +285,31 @@ impl<'a> FieldManager<'a> {
         old: Option<&Map<String, Value>>,
         new: &mut Map<String, Value>,
     ) -> Result<(), ApplyError> {
+        let live_managed = old.and_then(managed_fields_in).map(Cow::Borrowed);
+        self.update_object_with(old, live_managed, new)
+    }
+
+    /// [`update_object`](Self::update_object) of an `old` object whose
+    /// `metadata.managedFields` the caller took out and gives away as `old_managed`:
+    /// entries that do not change move into `new` instead of being copied. (The
+    /// structured comparison never looks at the live object's managed fields.)
+    pub(super) fn update_object_from(
+        &self,
+        old: &Map<String, Value>,
+        old_managed: Option<Value>,
+        new: &mut Map<String, Value>,
+    ) -> Result<(), ApplyError> {
+        self.update_object_with(Some(old), old_managed.map(Cow::Owned), new)
+    }
+
+    /// [`update_object`](Self::update_object) with the live object's managed fields
+    /// given apart (whatever `old` holds of them is ignored).
+    fn update_object_with<'v>(
+        &self,
+        old: Option<&Map<String, Value>>,
+        live_managed: Option<Cow<'v, Value>>,
+        new: &mut Map<String, Value>,
+    ) -> Result<(), ApplyError> {
         let empty;
         let live = match old {
             Some(old) => old,
@@ -295,8 +320,7 @@ impl<'a> FieldManager<'a> {
         };
         // The client's entries are ours to take: unchanged ones go back as they came.
         let sent = metadata_mut(new).and_then(|m| m.remove("managedFields"));
-        let (managed, mut recorded) =
-            self.decode_live_or_new(managed_fields_in(live), sent.map(Cow::Owned));
+        let (managed, mut recorded) = self.decode_live_or_new(live_managed, sent.map(Cow::Owned));
         // Skip non-applied: as in `update_general`.
         if managed.is_empty() && !meta_str_in(live, "uid").is_empty() {
             return Ok(());
@@ -323,7 +347,7 @@ impl<'a> FieldManager<'a> {
     ) -> Result<(), ApplyError> {
         let live = old.cloned().unwrap_or_else(|| self.empty_object());
         let (managed, _) = self.decode_live_or_new(
-            managed_fields_of(&live),
+            managed_fields_of(&live).map(Cow::Borrowed),
             managed_fields_of(new).map(Cow::Borrowed),
         );
         set_managed_fields(new, None);
@@ -343,10 +367,10 @@ impl<'a> FieldManager<'a> {
     /// their `fieldsV1` values, for [`managed::encode_reusing`].
     fn decode_live_or_new<'v>(
         &self,
-        live: Option<&'v Value>,
+        live: Option<Cow<'v, Value>>,
         sent: Option<Cow<'v, Value>>,
     ) -> (Managed, Recorded<'v>) {
-        let from_live = || managed::decode_recorded(live.map(Cow::Borrowed)).unwrap_or_default();
+        let from_live = || managed::decode_recorded(live).unwrap_or_default();
         if !self.req.subresource.is_empty() {
             return from_live();
         }

@@ -205,6 +205,23 @@ pub(crate) fn update_object(
     fieldmanager::FieldManager::new(schema, req)?.update_object(old, new)
 }
 
+/// [`update_object`] of an `old` object without its `metadata.managedFields`, which
+/// the caller took out and gives away as `old_managed`: unchanged entries move into
+/// `new` instead of being copied.
+///
+/// # Errors
+///
+/// As [`update`]'s; `new` is then left without `managedFields`.
+pub(crate) fn update_object_from(
+    schema: Cursor<'_>,
+    old: &Map<String, Value>,
+    old_managed: Option<Value>,
+    new: &mut Map<String, Value>,
+    req: &Request<'_>,
+) -> Result<(), ApplyError> {
+    fieldmanager::FieldManager::new(schema, req)?.update_object_from(old, old_managed, new)
+}
+
 /// The decoded `metadata.managedFields` of an object, sorted as stored.
 ///
 /// # Errors

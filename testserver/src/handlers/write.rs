@@ -10,7 +10,7 @@ use super::negotiation::{Accepts, Output, negotiate};
 use super::respond::{self, Response};
 use super::{Ctx, decode_object, read_body, table};
 use crate::apiserver::{ApiError, ApiResult};
-use crate::registry::store::{Owner, Part, Written};
+use crate::registry::store::{Current, Owner, Part, Written};
 
 /// How often a patch is re-applied after losing a race with another writer.
 const MAX_PATCH_ATTEMPTS: usize = 64;
@@ -371,7 +371,8 @@ pub(super) async fn patch(
             return Err(Status::not_found(&ctx.res.group_resource(), name).into());
         };
         let current_rv = cur.kv.mod_revision.to_string();
-        let mut doc = Value::Object(cur.obj);
+        // Patched on a copy: the store compares the result with the object as read.
+        let mut doc = Value::Object(cur.obj.clone());
         patch.apply(&mut doc, ctx.schema())?;
         let mut patched = as_object(ctx, doc)?;
         // The patch pins a resourceVersion when it leaves one other than the one we read;
@@ -391,13 +392,14 @@ pub(super) async fn patch(
         )?;
         attempts += 1;
         match store
-            .update(
+            .update_from(
                 ctx.namespace,
                 name,
                 patched,
                 part,
                 opts.is_dry_run(),
                 Owner::Update(&manager),
+                Some(cur),
             )
             .await
         {
@@ -448,7 +450,7 @@ async fn server_side_apply(
             reset_fields: reset.as_ref(),
         };
         let cur = store.current(ctx.namespace, name).await?;
-        let live = cur.map(|c| (Value::Object(c.obj), c.kv.mod_revision));
+        let live = cur.map(|c| (Value::Object(c.obj), c.kv));
         let merged = crate::apply::apply(
             schema,
             live.as_ref().map(|(obj, _)| obj),
@@ -497,18 +499,28 @@ async fn server_side_apply(
                     other => return other,
                 }
             }
-            Some((_, rev)) => {
+            Some((live, kv)) => {
                 if !pinned && let Some(Value::Object(meta)) = obj.get_mut("metadata") {
-                    meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
+                    meta.insert(
+                        "resourceVersion".into(),
+                        Value::String(kv.mod_revision.to_string()),
+                    );
                 }
+                // The store starts from the object we merged into rather than reading it
+                // again.
+                let read = match live {
+                    Value::Object(obj) => Some(Current { obj, kv }),
+                    _ => None,
+                };
                 match store
-                    .update(
+                    .update_from(
                         ctx.namespace,
                         name,
                         obj,
                         part,
                         opts.is_dry_run(),
                         Owner::Computed,
+                        read,
                     )
                     .await
                 {

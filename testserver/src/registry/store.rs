@@ -115,18 +115,105 @@ pub(crate) fn too_large_rv(requested: Revision, current: Revision) -> ApiError {
     .into()
 }
 
-/// The object's `metadata` as a typed value.
+/// The object's `metadata` as a typed value, *without* `managedFields`: those stay
+/// in the object as JSON (they are large, and only the field manager reads them);
+/// [`set_meta`] keeps them. They are still checked: metadata whose `managedFields`
+/// would not decode fails as before.
 pub(crate) fn meta_of(res: &Resource, obj: &Map<String, Value>) -> ApiResult<ObjectMeta> {
+    let fail = |e: serde_json::Error| decode_error(res, &e.to_string());
     match obj.get("metadata") {
         None | Some(Value::Null) => Ok(ObjectMeta::default()),
+        Some(Value::Object(m))
+            if m.get("managedFields")
+                .is_none_or(|mf| mf.is_null() || is_normal_managed_fields(mf)) =>
+        {
+            // Every field but managedFields, borrowed; those decode (they are in the
+            // form encoding writes), so the result is the full decoding's without them.
+            let fields = m
+                .iter()
+                .filter(|(k, _)| *k != "managedFields")
+                .map(|(k, v)| (k.as_str(), v));
+            <ObjectMeta as serde::Deserialize>::deserialize(serde::de::value::MapDeserializer::<
+                _,
+                serde_json::Error,
+            >::new(fields))
+            .map_err(fail)
+        }
+        // Anything else decodes in full, for the error or the odd valid shape.
         Some(v) => <ObjectMeta as serde::Deserialize>::deserialize(v)
-            .map_err(|e| decode_error(res, &e.to_string())),
+            .map(|mut meta| {
+                meta.managed_fields = None;
+                meta
+            })
+            .map_err(fail),
     }
 }
 
-/// Writes a typed `metadata` back into the object.
+/// The keys of a `managedFields` entry as the typed entry encodes them.
+const MANAGED_FIELDS_KEYS: [&str; 7] = [
+    "manager",
+    "operation",
+    "apiVersion",
+    "time",
+    "fieldsType",
+    "fieldsV1",
+    "subresource",
+];
+
+/// Whether `managedFields` is a list of entries exactly as the typed
+/// `ManagedFieldsEntry` encodes (so decoding and encoding it again is the identity):
+/// objects with known keys only, non-empty strings, a string `time`, a non-null
+/// `fieldsV1`. Everything the server writes has this form.
+fn is_normal_managed_fields(list: &Value) -> bool {
+    let Value::Array(entries) = list else {
+        return false;
+    };
+    entries.iter().all(|entry| {
+        let Value::Object(entry) = entry else {
+            return false;
+        };
+        entry.iter().all(|(k, v)| match k.as_str() {
+            "fieldsV1" => !v.is_null(),
+            "time" => v.is_string(),
+            k if MANAGED_FIELDS_KEYS.contains(&k) => v.as_str().is_some_and(|s| !s.is_empty()),
+            _ => false,
+        })
+    })
+}
+
+/// `managedFields` as a typed decoding and encoding would leave them (`None`: left
+/// out), reusing `list` when it already has that form.
+fn normal_managed_fields(list: Value) -> Option<Value> {
+    if list.is_null() {
+        return None;
+    }
+    if is_normal_managed_fields(&list) {
+        return Some(list);
+    }
+    let entries =
+        <Option<Vec<kubeforge_client::core::ManagedFieldsEntry>> as serde::Deserialize>::deserialize(
+            list,
+        )
+        .ok()??;
+    serde_json::to_value(entries).ok()
+}
+
+/// Writes a typed `metadata` back into the object. The object's own
+/// `managedFields` (which [`meta_of`] leaves out of `meta`) stay, in their encoded form.
 pub(crate) fn set_meta(obj: &mut Map<String, Value>, meta: &ObjectMeta) {
-    let value = serde_json::to_value(meta).unwrap_or_else(|_| json!({}));
+    let managed = obj
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .and_then(|m| m.remove("managedFields"));
+    set_meta_with(obj, meta, managed);
+}
+
+/// [`set_meta`] with the given `managedFields` (`None`: none).
+fn set_meta_with(obj: &mut Map<String, Value>, meta: &ObjectMeta, managed: Option<Value>) {
+    let mut value = serde_json::to_value(meta).unwrap_or_else(|_| json!({}));
+    if let (Value::Object(m), Some(list)) = (&mut value, managed.and_then(normal_managed_fields)) {
+        m.insert("managedFields".into(), list);
+    }
     obj.insert("metadata".into(), value);
 }
 
@@ -437,6 +524,35 @@ impl<'a> Store<'a> {
         part: Part,
         now: jiff::Timestamp,
     ) {
+        self.track_with(old, None, new, manager, part, now);
+    }
+
+    /// [`track`](Self::track) of an update whose old object's `managedFields` were
+    /// taken out of it and are given away (`old_managed`), so the entries that do
+    /// not change move into `new` rather than being copied.
+    fn track_from(
+        &self,
+        old: &Map<String, Value>,
+        old_managed: Option<Value>,
+        new: &mut Map<String, Value>,
+        manager: &str,
+        part: Part,
+        now: jiff::Timestamp,
+    ) {
+        self.track_with(Some(old), Some(old_managed), new, manager, part, now);
+    }
+
+    /// [`track`](Self::track) and [`track_from`](Self::track_from): `taken` holds
+    /// `old`'s managed fields when they were taken out of it.
+    fn track_with(
+        &self,
+        old: Option<&Map<String, Value>>,
+        taken: Option<Option<Value>>,
+        new: &mut Map<String, Value>,
+        manager: &str,
+        part: Part,
+        now: jiff::Timestamp,
+    ) {
         let Some(schema) = self.schema() else {
             return;
         };
@@ -451,7 +567,13 @@ impl<'a> Store<'a> {
             now: &now,
             reset_fields: reset.as_ref(),
         };
-        if let Err(e) = crate::apply::update_object(schema, old, new, &req) {
+        let result = match (old, taken) {
+            (Some(old), Some(old_managed)) => {
+                crate::apply::update_object_from(schema, old, old_managed, new, &req)
+            }
+            (old, _) => crate::apply::update_object(schema, old, new, &req),
+        };
+        if let Err(e) = result {
             tracing::warn!(resource = %self.res.plural, error = %e, "managed fields not updated");
             if let Some(Value::Object(m)) = new.get_mut("metadata") {
                 m.remove("managedFields");
@@ -607,10 +729,32 @@ impl<'a> Store<'a> {
         &self,
         ns: &str,
         name: &str,
+        obj: Map<String, Value>,
+        part: Part,
+        dry_run: bool,
+        owner: Owner<'_>,
+    ) -> ApiResult<Written> {
+        self.update_from(ns, name, obj, part, dry_run, owner, None)
+            .await
+    }
+
+    /// [`update`](Self::update) starting from `read`, the current object the caller
+    /// has just read from storage for this write (a patch reads it to patch it), so it
+    /// is not read and decoded again. The answer is the one `update` would give: if
+    /// someone wrote in between, the compare-and-swap fails and storage is read afresh.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "update's arguments plus the object already read"
+    )]
+    pub(crate) async fn update_from(
+        &self,
+        ns: &str,
+        name: &str,
         mut obj: Map<String, Value>,
         part: Part,
         dry_run: bool,
         owner: Owner<'_>,
+        mut read: Option<Current>,
     ) -> ApiResult<Written> {
         check_type(self.res, &mut obj)?;
         let mut meta = meta_of(self.res, &obj)?;
@@ -648,31 +792,40 @@ impl<'a> Store<'a> {
                 })
             })
             .transpose()?;
+        // Whether the object read may be gone when we write and the body then creates it.
+        let may_create = part == Part::Main && self.res.strategy.allow_create_on_update;
         loop {
-            let Some(cur) = self.current(ns, name).await? else {
-                if part != Part::Main || !self.res.strategy.allow_create_on_update {
-                    return Err(Status::not_found(&self.gr(), name).into());
-                }
-                // Upstream creates here whatever resourceVersion the body carries.
-                if let Some(Value::Object(m)) = obj.get_mut("metadata") {
-                    m.remove("resourceVersion");
-                }
-                let opts = CreateOptions {
-                    dry_run: if dry_run {
-                        vec!["All".to_owned()]
-                    } else {
-                        Vec::new()
-                    },
-                    ..CreateOptions::default()
-                };
-                let created = self.create(ns, obj.clone(), &opts, owner).await;
-                if let Err(e) = &created
-                    && e.0.is_already_exists()
-                {
-                    // Someone created it meanwhile: update that one instead.
-                    continue;
-                }
-                return created;
+            let supplied = read.is_some();
+            let cur = match read.take() {
+                Some(cur) => cur,
+                None => match self.current(ns, name).await? {
+                    Some(cur) => cur,
+                    None => {
+                        if !may_create {
+                            return Err(Status::not_found(&self.gr(), name).into());
+                        }
+                        // Upstream creates here whatever resourceVersion the body carries.
+                        if let Some(Value::Object(m)) = obj.get_mut("metadata") {
+                            m.remove("resourceVersion");
+                        }
+                        let opts = CreateOptions {
+                            dry_run: if dry_run {
+                                vec!["All".to_owned()]
+                            } else {
+                                Vec::new()
+                            },
+                            ..CreateOptions::default()
+                        };
+                        let created = self.create(ns, obj.clone(), &opts, owner).await;
+                        if let Err(e) = &created
+                            && e.0.is_already_exists()
+                        {
+                            // Someone created it meanwhile: update that one instead.
+                            continue;
+                        }
+                        return created;
+                    }
+                },
             };
             // A UID in the body is a precondition (upstream's update preconditions).
             if let Some(uid) = meta.uid.as_deref().filter(|u| !u.is_empty())
@@ -705,11 +858,31 @@ impl<'a> Store<'a> {
                 }
                 None => cur.kv.mod_revision,
             };
+            // The body is needed again only when a lost race leads to another attempt
+            // here, or (read by the caller) to a create; otherwise it moves.
+            let again = pinned.is_none() || (supplied && may_create);
+            let body = if again {
+                obj.clone()
+            } else {
+                std::mem::take(&mut obj)
+            };
             match self
-                .apply_update(ns, name, obj.clone(), &cur, expected, part, owner, dry_run)
+                .apply_update(ns, name, body, cur, expected, part, owner, dry_run)
                 .await
             {
                 Err(UpdateError::Conflict) if pinned.is_none() => continue,
+                Err(UpdateError::Conflict) if supplied => {
+                    // Decided on what storage holds now, as if we had read it first:
+                    // another version (the pinned one cannot come back) or none.
+                    if may_create {
+                        continue;
+                    }
+                    return Err(match self.current(ns, name).await? {
+                        Some(_) => Status::conflict(&self.gr(), name, OPTIMISTIC_LOCK_MSG),
+                        None => Status::not_found(&self.gr(), name),
+                    }
+                    .into());
+                }
                 Err(UpdateError::Conflict) => {
                     return Err(Status::conflict(&self.gr(), name, OPTIMISTIC_LOCK_MSG).into());
                 }
@@ -730,13 +903,13 @@ impl<'a> Store<'a> {
         ns: &str,
         name: &str,
         body: Map<String, Value>,
-        cur: &Current,
+        cur: Current,
         expected: Revision,
         part: Part,
         owner: Owner<'_>,
         dry_run: bool,
     ) -> Result<Written, UpdateError> {
-        let old = &cur.obj;
+        let Current { obj: mut old, kv } = cur;
         let body_managed = match owner {
             Owner::Computed => body
                 .get("metadata")
@@ -744,7 +917,7 @@ impl<'a> Store<'a> {
                 .cloned(),
             Owner::Update(_) => None,
         };
-        let old_meta = meta_of(self.res, old)?;
+        let old_meta = meta_of(self.res, &old)?;
         let has_status = self.res.subresource("status").is_some();
         let mut new = match part {
             Part::Main => {
@@ -757,14 +930,9 @@ impl<'a> Store<'a> {
                 }
                 new
             }
-            Part::Status => {
-                let mut new = old.clone();
-                match body.get("status") {
-                    Some(s) => new.insert("status".into(), s.clone()),
-                    None => new.remove("status"),
-                };
-                new
-            }
+            // The old object with the body's status: built from the body, which (from a
+            // patch) mostly equals the old object, so only what differs is copied.
+            Part::Status => with_parts_of(body, &old, |k| k != "status"),
             Part::Finalize => {
                 let mut new = old.clone();
                 let finalizers = body.get("spec").and_then(|s| s.get("finalizers")).cloned();
@@ -803,9 +971,34 @@ impl<'a> Store<'a> {
             // Every decode defaults upstream, so an update is defaulted like a create.
             strategy::defaults(self.res, &mut new);
         }
+        // A generation bump below writes `meta` back, and with it the managed fields
+        // as they are before tracking (see there): the new object's for the main
+        // resource, else the old one's. A status write never bumps it (the new object
+        // differs from the old one in status and managed fields only), so it keeps none.
+        let untracked_managed = if self.res.strategy.generation && part != Part::Status {
+            let before = if part == Part::Main { &new } else { &old };
+            before
+                .get("metadata")
+                .and_then(|m| m.get("managedFields"))
+                .cloned()
+        } else {
+            None
+        };
         match owner {
             Owner::Update(manager) => {
-                self.track(Some(old), &mut new, manager, part, jiff::Timestamp::now());
+                // The old managed fields move into the new object where unchanged.
+                let old_managed = old
+                    .get_mut("metadata")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|m| m.remove("managedFields"));
+                self.track_from(
+                    &old,
+                    old_managed,
+                    &mut new,
+                    manager,
+                    part,
+                    jiff::Timestamp::now(),
+                );
             }
             Owner::Computed => {
                 if let Some(Value::Object(m)) = new.get_mut("metadata") {
@@ -817,18 +1010,15 @@ impl<'a> Store<'a> {
             }
         }
         if part == Part::Main {
-            strategy::prepare_for_update(self.res, &mut new, old);
+            strategy::prepare_for_update(self.res, &mut new, &old);
             strategy::decode_check(self.res, &new).map_err(|why| decode_error(self.res, &why))?;
         }
-        let mut old_cmp = old.clone();
-        if let Some(Value::Object(m)) = old_cmp.get_mut("metadata") {
-            m.remove("resourceVersion");
-        }
+        // (None of these comparisons looks at the old resourceVersion.)
         // Deployments also count annotation changes (rollbacks travel in them upstream).
         let annotations_changed = self.res.gvk.group == "apps"
             && self.res.gvk.kind == "Deployment"
             && new.get("metadata").and_then(|m| m.get("annotations"))
-                != old_cmp.get("metadata").and_then(|m| m.get("annotations"));
+                != old.get("metadata").and_then(|m| m.get("annotations"));
         // Custom resources count every change outside metadata, so status too when it
         // has no subresource of its own (with one, status was restored above); only
         // the main resource's strategy counts at all upstream.
@@ -837,13 +1027,19 @@ impl<'a> Store<'a> {
                 && new
                     .iter()
                     .filter(|(k, _)| *k != "metadata")
-                    .ne(old_cmp.iter().filter(|(k, _)| *k != "metadata"))
+                    .ne(old.iter().filter(|(k, _)| *k != "metadata"))
         } else {
-            spec_changed(&new, &old_cmp)
+            spec_changed(&new, &old)
         };
         if self.res.strategy.generation && (changed || annotations_changed) {
             meta.generation = Some(old_meta.generation.unwrap_or(0) + 1);
-            set_meta(&mut new, &meta);
+            // This writes back the metadata of before tracking, managed fields included
+            // (as the typed metadata carried them).
+            debug_assert!(
+                part != Part::Status,
+                "a status write changed the generation"
+            );
+            set_meta_with(&mut new, &meta, untracked_managed);
         }
         let meta = meta_of(self.res, &new)?;
         let mut errs =
@@ -863,7 +1059,7 @@ impl<'a> Store<'a> {
             let bytes = self.encode(&new);
             if dry_run {
                 return Ok(Written {
-                    bytes: self.serve(&bytes, cur.kv.mod_revision)?,
+                    bytes: self.serve(&bytes, kv.mod_revision)?,
                     code: 200,
                 });
             }
@@ -888,16 +1084,16 @@ impl<'a> Store<'a> {
         }
 
         let bytes = self.encode(&new);
-        if bytes == cur.kv.value {
+        if bytes == kv.value {
             // A no-op update does not write, and keeps the resourceVersion.
             return Ok(Written {
-                bytes: self.serve(&cur.kv.value, cur.kv.mod_revision)?,
+                bytes: self.serve(&kv.value, kv.mod_revision)?,
                 code: 200,
             });
         }
         if dry_run {
             return Ok(Written {
-                bytes: self.serve(&bytes, cur.kv.mod_revision)?,
+                bytes: self.serve(&bytes, kv.mod_revision)?,
                 code: 200,
             });
         }
@@ -920,6 +1116,23 @@ impl<'a> Store<'a> {
             Err(e) => Err(storage_status(&self.gr(), name, e).into()),
         }
     }
+}
+
+/// `base` with the top-level fields for which `from_old` holds set to `old`'s (or
+/// removed where `old` has none). Fields that are equal already are kept, not copied:
+/// when `base` came from `old` (a patch), this copies only what the patch changed.
+fn with_parts_of(
+    mut base: Map<String, Value>,
+    old: &Map<String, Value>,
+    from_old: impl Fn(&str) -> bool,
+) -> Map<String, Value> {
+    base.retain(|k, _| !from_old(k) || old.contains_key(k));
+    for (k, v) in old {
+        if from_old(k) && base.get(k) != Some(v) {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    base
 }
 
 /// Whether a namespace still has `spec.finalizers` (it is not removed before they

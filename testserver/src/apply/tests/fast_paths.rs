@@ -406,6 +406,24 @@ fn check_update(
     let want = fm.update_general(old, &mut general);
     prop_assert_eq!(&got, &want, "old: {:?}\nnew: {}", old, new);
     prop_assert_eq!(&fast, &general, "old: {:?}\nnew: {}", old, new);
+    // The store's door: the old object's managed fields taken out and given away.
+    if let (Some(Value::Object(old_map)), Value::Object(new_map)) = (old, new) {
+        let mut old_map = old_map.clone();
+        let old_managed = old_map
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("managedFields"));
+        let mut moved = new_map.clone();
+        let got = fm.update_object_from(&old_map, old_managed, &mut moved);
+        prop_assert_eq!(&got, &want, "old: {:?}\nnew: {}", old, new);
+        prop_assert_eq!(
+            &Value::Object(moved),
+            &general,
+            "old: {:?}\nnew: {}",
+            old,
+            new
+        );
+    }
     Ok(fast)
 }
 
