@@ -971,19 +971,6 @@ impl<'a> Store<'a> {
             // Every decode defaults upstream, so an update is defaulted like a create.
             strategy::defaults(self.res, &mut new);
         }
-        // A generation bump below writes `meta` back, and with it the managed fields
-        // as they are before tracking (see there): the new object's for the main
-        // resource, else the old one's. A status write never bumps it (the new object
-        // differs from the old one in status and managed fields only), so it keeps none.
-        let untracked_managed = if self.res.strategy.generation && part != Part::Status {
-            let before = if part == Part::Main { &new } else { &old };
-            before
-                .get("metadata")
-                .and_then(|m| m.get("managedFields"))
-                .cloned()
-        } else {
-            None
-        };
         match owner {
             Owner::Update(manager) => {
                 // The old managed fields move into the new object where unchanged.
@@ -1032,14 +1019,16 @@ impl<'a> Store<'a> {
             spec_changed(&new, &old)
         };
         if self.res.strategy.generation && (changed || annotations_changed) {
-            meta.generation = Some(old_meta.generation.unwrap_or(0) + 1);
-            // This writes back the metadata of before tracking, managed fields included
-            // (as the typed metadata carried them).
+            let generation = old_meta.generation.unwrap_or(0) + 1;
             debug_assert!(
                 part != Part::Status,
                 "a status write changed the generation"
             );
-            set_meta_with(&mut new, &meta, untracked_managed);
+            // Only the generation changes: the managed fields just tracked stay (upstream
+            // bumps it in PrepareForUpdate, after the field manager ran).
+            if let Some(Value::Object(m)) = new.get_mut("metadata") {
+                m.insert("generation".into(), json!(generation));
+            }
         }
         let meta = meta_of(self.res, &new)?;
         let mut errs =

@@ -321,6 +321,59 @@ async fn other_writes_record_their_manager_from_the_query_or_the_user_agent() {
 }
 
 #[tokio::test]
+async fn a_write_that_bumps_the_generation_still_records_its_manager() {
+    let h = start().await;
+    let created = h
+        .client
+        .post(
+            &format!("{DEPLOYMENTS}?fieldManager=creator"),
+            &deployment("web", web_spec()),
+        )
+        .await
+        .expect(201);
+    assert_eq!(created.body["metadata"]["generation"], 1);
+    // A replace of what was read (managed fields included) with a new image.
+    let mut body = created.body.clone();
+    body["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2");
+    let replaced = h
+        .client
+        .put(&format!("{DEPLOYMENTS}/web?fieldManager=editor"), &body)
+        .await
+        .expect(200);
+    assert_eq!(replaced.body["metadata"]["generation"], 2);
+    assert_eq!(managers(&replaced.body), ["creator", "editor"]);
+    let image = &entry(&replaced.body, "editor")["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+        ["k:{\"name\":\"app\"}"]["f:image"];
+    assert_eq!(*image, json!({}), "{:#}", replaced.body);
+    // A patch that bumps it, too.
+    let patched = h
+        .client
+        .patch(
+            &format!("{DEPLOYMENTS}/web?fieldManager=scaler"),
+            "application/merge-patch+json",
+            &json!({"spec": {"replicas": 3}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(patched.body["metadata"]["generation"], 3);
+    assert_eq!(
+        entry(&patched.body, "scaler")["fieldsV1"],
+        json!({"f:spec": {"f:replicas": {}}})
+    );
+    assert!(managers(&patched.body).contains(&"editor".to_owned()));
+    // What is served is what is stored.
+    let read = h
+        .client
+        .get(&format!("{DEPLOYMENTS}/web"))
+        .await
+        .expect(200);
+    assert_eq!(
+        read.body["metadata"]["managedFields"],
+        patched.body["metadata"]["managedFields"]
+    );
+}
+
+#[tokio::test]
 async fn at_most_ten_update_managers_are_kept() {
     let h = start().await;
     h.client.configmap("default", "c", &[]).await;
