@@ -3,7 +3,7 @@
 //!
 //! # Design
 //!
-//! One [`State`] behind one mutex holds the whole store: every key's versions (its
+//! One `State` behind one mutex holds the whole store: every key's versions (its
 //! history since the last compaction), the log of every change since the last
 //! compaction, and the registered watchers. A write appends to all three in one
 //! critical section, so revisions, versions, log and watcher queues can never
