@@ -93,11 +93,12 @@ pub fn min_max(v: &[f64]) -> (f64, f64) {
     )
 }
 
-/// A child process of this benchmark binary that prints `PORT <n>` first.
+/// A child process of this benchmark binary that prints `PORT <n>` first; killed on
+/// drop.
 #[derive(Debug)]
 pub struct ChildServer {
     child: Child,
-    /// `http://127.0.0.1:<port>`
+    /// `http://127.0.0.1:<port>` (or `https://`, see [`ChildServer::start_with`]).
     pub base: String,
 }
 
@@ -108,6 +109,15 @@ impl ChildServer {
     ///
     /// The child does not start or does not announce a port.
     pub fn start(args: &[&str]) -> Result<ChildServer, Error> {
+        Self::start_with(args, "http")
+    }
+
+    /// [`start`](Self::start) for a child serving `scheme` (`http` or `https`).
+    ///
+    /// # Errors
+    ///
+    /// The child does not start or does not announce a port.
+    pub fn start_with(args: &[&str], scheme: &str) -> Result<ChildServer, Error> {
         let mut child = Command::new(std::env::current_exe()?)
             .args(args)
             .stdout(Stdio::piped())
@@ -123,13 +133,18 @@ impl ChildServer {
             .to_owned();
         Ok(ChildServer {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}"),
         })
     }
 
     /// The child's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// User + system CPU seconds the child has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        proc_cpu_seconds(&self.pid().to_string())
     }
 }
 
@@ -138,4 +153,73 @@ impl Drop for ChildServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Serves a kubeforge apiserver on a free loopback port (plain HTTP, a watch
+/// history of 100,000 events) until the process ends, announcing `PORT <n>` first:
+/// the `serve` child of the client-side benchmarks.
+///
+/// # Errors
+///
+/// The listener or the server fails.
+pub async fn serve_testserver() -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("PORT {}", listener.local_addr()?.port());
+    let config = kubeforge_testserver::Config::new().watch_history(100_000);
+    kubeforge_testserver::run(listener, config, std::future::pending()).await?;
+    Ok(())
+}
+
+/// Namespaces the client-side benchmarks spread pods over (`ns-0`…).
+pub const NAMESPACES: usize = 10;
+
+/// Concurrent requests of the client-side benchmarks' drivers.
+pub const CONCURRENCY: usize = 32;
+
+/// Creates the namespaces and `pods` [`pod`]s (`pod-<i>` in `ns-<i % NAMESPACES>`),
+/// [`CONCURRENCY`] at a time.
+///
+/// # Errors
+///
+/// A request fails.
+pub async fn load_pods(http: &reqwest::Client, base: &str, pods: usize) -> Result<(), Error> {
+    use futures::{StreamExt, TryStreamExt};
+    for ns in 0..NAMESPACES {
+        let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{ns}")}});
+        http.post(format!("{base}/api/v1/namespaces"))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    futures::stream::iter(0..pods)
+        .map(|i| async move {
+            let url = format!("{base}/api/v1/namespaces/ns-{}/pods", i % NAMESPACES);
+            http.post(url)
+                .json(&pod(&format!("pod-{i}"), i))
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok::<_, Error>(())
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<()>()
+        .await
+}
+
+/// The lines a child writes to `stdout`, read on a thread of their own so that a
+/// stuck child can be timed out (`recv_timeout`) instead of hanging the run.
+pub fn report_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }

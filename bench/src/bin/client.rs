@@ -28,13 +28,11 @@
 //! process's user + system time; the server is another process) and its ratio
 //! kube-rs/ours (higher is better for us).
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use kubeforge_bench::{cpu_seconds, median};
+use kubeforge_bench::{ChildServer, cpu_seconds, median};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -165,11 +163,10 @@ async fn probe(only: Option<&str>) -> Result<(), Error> {
     Ok(())
 }
 
-/// The server child process; killed on drop.
+/// The server child process (killed on drop) and the CA to trust when it serves HTTPS.
 struct Server {
-    child: Child,
+    _child: ChildServer,
     base: String,
-    /// The CA to trust when serving HTTPS.
     ca_pem: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -186,41 +183,21 @@ impl Server {
             None
         };
         let ca_path = dir.as_ref().map(|d| d.path().join("ca.pem"));
-        let mut command = Command::new(std::env::current_exe()?);
-        command.arg("serve");
+        let mut args = vec!["serve"];
         if let Some(p) = &ca_path {
-            command.arg(p);
+            args.push(p.to_str().ok_or("temporary path is not UTF-8")?);
         }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .ok_or("no port")?
-            .to_owned();
+        let child = ChildServer::start_with(&args, if tls { "https" } else { "http" })?;
         let ca_pem = match &ca_path {
             Some(p) => Some(std::fs::read_to_string(p)?),
             None => None,
         };
-        let scheme = if tls { "https" } else { "http" };
         Ok(Server {
-            child,
-            base: format!("{scheme}://127.0.0.1:{port}"),
+            base: child.base.clone(),
+            _child: child,
             ca_pem,
             _dir: dir,
         })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

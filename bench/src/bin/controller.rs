@@ -27,22 +27,20 @@
 //! ours/kube-rs with the min–max over rounds next to the goal (issue: time to all
 //! reconciled ≤ 0.7×, peak RSS ≤ 0.7×).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
-use kubeforge_bench::{ChildServer, Error, median, memory_kib, min_max, pod, proc_cpu_seconds};
-use tokio::net::TcpListener;
+use kubeforge_bench::{
+    CONCURRENCY, ChildServer, Error, load_pods, median, memory_kib, min_max, report_lines,
+};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const NAMESPACES: usize = 10;
-const CONCURRENCY: usize = 32;
 
 fn main() -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -51,7 +49,7 @@ fn main() -> Result<(), Error> {
         .enable_all()
         .build()?;
     match args.first().map(String::as_str) {
-        Some("serve") => runtime.block_on(serve()),
+        Some("serve") => runtime.block_on(kubeforge_bench::serve_testserver()),
         Some("reconcile") => {
             let side = args.get(1).ok_or("reconcile: which side")?;
             let url = args.get(2).ok_or("reconcile: which server")?;
@@ -64,14 +62,6 @@ fn main() -> Result<(), Error> {
         }
         _ => runtime.block_on(drive(&args)),
     }
-}
-
-async fn serve() -> Result<(), Error> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    println!("PORT {}", listener.local_addr()?.port());
-    let config = kubeforge_testserver::Config::new().watch_history(100_000);
-    kubeforge_testserver::run(listener, config, std::future::pending()).await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -246,30 +236,6 @@ fn run_kube(
 // ---------------------------------------------------------------------------
 // The driver
 
-async fn load(http: &reqwest::Client, base: &str, pods: usize) -> Result<(), Error> {
-    for ns in 0..NAMESPACES {
-        let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{ns}")}});
-        http.post(format!("{base}/api/v1/namespaces"))
-            .json(&body)
-            .send()
-            .await?
-            .error_for_status()?;
-    }
-    futures::stream::iter(0..pods)
-        .map(|i| async move {
-            let url = format!("{base}/api/v1/namespaces/ns-{}/pods", i % NAMESPACES);
-            http.post(url)
-                .json(&pod(&format!("pod-{i}"), i))
-                .send()
-                .await?
-                .error_for_status()?;
-            Ok::<_, Error>(())
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<()>()
-        .await
-}
-
 /// Runs one controller process to the end; returns (seconds, peak KiB, seconds to
 /// the first reconcile).
 fn measure(side: &str, base: &str, marker: &str, pods: usize) -> Result<(f64, f64, f64), Error> {
@@ -278,15 +244,7 @@ fn measure(side: &str, base: &str, marker: &str, pods: usize) -> Result<(f64, f6
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
-    let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = report_lines(child.stdout.take().ok_or("no stdout")?);
     let line = rx.recv_timeout(Duration::from_secs(600));
     let _ = child.kill();
     let _ = child.wait();
@@ -331,7 +289,7 @@ async fn drive(args: &[String]) -> Result<(), Error> {
         .build()?;
     let server = ChildServer::start(&["serve"])?;
     let t = Instant::now();
-    load(&http, &server.base, pods).await?;
+    load_pods(&http, &server.base, pods).await?;
     println!(
         "{pods} pods (~2 KB each) loaded in {:.1?}; {rounds} round(s), {CONCURRENCY} concurrent reconciles",
         t.elapsed()
@@ -349,12 +307,11 @@ async fn drive(args: &[String]) -> Result<(), Error> {
             }
             let marker = format!("{side}-round-{round}");
             let base = server.base.clone();
-            let server_pid = server.pid().to_string();
-            let cpu_before = proc_cpu_seconds(&server_pid);
+            let cpu_before = server.cpu_seconds();
             let result =
                 tokio::task::spawn_blocking(move || measure(side, &base, &marker, pods)).await?;
             // Microseconds of server CPU per pod in this run (list, watch, write).
-            let server_us = (proc_cpu_seconds(&server_pid) - cpu_before) * 1e6 / pods as f64;
+            let server_us = (server.cpu_seconds() - cpu_before) * 1e6 / pods as f64;
             match result {
                 Ok((secs, peak, first)) if side == "ours" => {
                     ours.push((secs, peak, first, server_us))

@@ -25,7 +25,7 @@
 //! ours/kube-rs with the min–max over rounds next to the goal (issue: time to synced
 //! ≤ 0.7×, peak and steady RSS ≤ 0.7×, events/s ≥ 1.2×).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,14 +33,13 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
-use kubeforge_bench::{ChildServer, Error, cpu_seconds, median, memory_kib, min_max, pod};
-use tokio::net::TcpListener;
+use kubeforge_bench::{
+    CONCURRENCY, ChildServer, Error, NAMESPACES, cpu_seconds, load_pods, median, memory_kib,
+    min_max, report_lines,
+};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const NAMESPACES: usize = 10;
-const CONCURRENCY: usize = 32;
 
 fn main() -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -49,7 +48,7 @@ fn main() -> Result<(), Error> {
         .enable_all()
         .build()?;
     match args.first().map(String::as_str) {
-        Some("serve") => runtime.block_on(serve()),
+        Some("serve") => runtime.block_on(kubeforge_bench::serve_testserver()),
         Some("sync") => {
             let side = args.get(1).ok_or("sync: which side")?;
             let url = args.get(2).ok_or("sync: which server")?;
@@ -57,14 +56,6 @@ fn main() -> Result<(), Error> {
         }
         _ => runtime.block_on(drive(&args)),
     }
-}
-
-async fn serve() -> Result<(), Error> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    println!("PORT {}", listener.local_addr()?.port());
-    let config = kubeforge_testserver::Config::new().watch_history(100_000);
-    kubeforge_testserver::run(listener, config, std::future::pending()).await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -194,30 +185,6 @@ struct Report {
     cpu_us_per_event: f64,
 }
 
-async fn load(http: &reqwest::Client, base: &str, pods: usize) -> Result<(), Error> {
-    for ns in 0..NAMESPACES {
-        let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{ns}")}});
-        http.post(format!("{base}/api/v1/namespaces"))
-            .json(&body)
-            .send()
-            .await?
-            .error_for_status()?;
-    }
-    futures::stream::iter(0..pods)
-        .map(|i| async move {
-            let url = format!("{base}/api/v1/namespaces/ns-{}/pods", i % NAMESPACES);
-            http.post(url)
-                .json(&pod(&format!("pod-{i}"), i))
-                .send()
-                .await?
-                .error_for_status()?;
-            Ok::<_, Error>(())
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<()>()
-        .await
-}
-
 async fn update(
     http: &reqwest::Client,
     base: &str,
@@ -265,15 +232,7 @@ async fn measure(
     let mut stdin = child.stdin.take().ok_or("no stdin")?;
     // The child's report lines, read on a thread of their own so that a stuck client
     // fails the run after a while instead of hanging it.
-    let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = report_lines(child.stdout.take().ok_or("no stdout")?);
     let next_line = |what: &str| -> Result<String, Error> {
         rx.recv_timeout(Duration::from_secs(300))
             .map_err(|_| format!("{side}: no {what} report within 5 minutes").into())
@@ -365,7 +324,7 @@ async fn drive(args: &[String]) -> Result<(), Error> {
     for (s, &pods) in sizes.iter().enumerate() {
         let server = ChildServer::start(&["serve"])?;
         let t = Instant::now();
-        load(&http, &server.base, pods).await?;
+        load_pods(&http, &server.base, pods).await?;
         println!(
             "\n{pods} pods (~2 KB each) loaded in {:.1?}; {rounds} round(s)",
             t.elapsed()

@@ -25,8 +25,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -34,7 +32,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
-use kubeforge_bench::median;
+use kubeforge_bench::{ChildServer, median};
 use parking_lot::RwLock;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -229,57 +227,6 @@ async fn serve_bare() -> Result<(), Error> {
 // ---------------------------------------------------------------------------
 // The driver
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(mode: &str) -> Result<Server, Error> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg(mode)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .ok_or("no port")?
-            .to_owned();
-        Ok(Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        })
-    }
-
-    /// User + system CPU seconds the server has used so far.
-    fn cpu_seconds(&self) -> f64 {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())) else {
-            return 0.0;
-        };
-        // Fields after the command name (which is in parentheses): utime is 14th, stime 15th.
-        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / 100.0
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The shared ~2 KB pod fixture with a running pod's status.
 fn pod(name: &str, i: usize) -> Value {
     let mut pod = kubeforge_bench::pod(name, i);
@@ -350,7 +297,7 @@ struct Measure {
 
 async fn create(
     client: &reqwest::Client,
-    server: &Server,
+    server: &ChildServer,
     sizes: Sizes,
     ours: bool,
 ) -> Result<Measure, Error> {
@@ -402,7 +349,11 @@ async fn create(
     })
 }
 
-async fn get(client: &reqwest::Client, server: &Server, sizes: Sizes) -> Result<Measure, Error> {
+async fn get(
+    client: &reqwest::Client,
+    server: &ChildServer,
+    sizes: Sizes,
+) -> Result<Measure, Error> {
     let base = server.base.clone();
     let pods = sizes.pods;
     let cpu0 = server.cpu_seconds();
@@ -428,7 +379,11 @@ async fn get(client: &reqwest::Client, server: &Server, sizes: Sizes) -> Result<
     })
 }
 
-async fn list(client: &reqwest::Client, server: &Server, sizes: Sizes) -> Result<Measure, Error> {
+async fn list(
+    client: &reqwest::Client,
+    server: &ChildServer,
+    sizes: Sizes,
+) -> Result<Measure, Error> {
     // Check the answer once, outside the timed loop (parsing it is the client's cost).
     let body = client
         .get(format!("{}/api/v1/pods", server.base))
@@ -463,7 +418,7 @@ async fn list(client: &reqwest::Client, server: &Server, sizes: Sizes) -> Result
 
 async fn watch(
     client: &reqwest::Client,
-    server: &Server,
+    server: &ChildServer,
     sizes: Sizes,
     ours: bool,
 ) -> Result<Measure, Error> {
@@ -564,8 +519,8 @@ async fn drive(args: &[String]) -> Result<(), Error> {
     let mut results: Vec<Vec<(Measure, Measure)>> = vec![Vec::new(); names.len()];
     for round in 0..rounds {
         eprintln!("round {}/{rounds}", round + 1);
-        let ours = Server::start("serve-ours")?;
-        let bare = Server::start("serve-bare")?;
+        let ours = ChildServer::start(&["serve-ours"])?;
+        let bare = ChildServer::start(&["serve-bare"])?;
         let o = create(&client, &ours, sizes, true).await?;
         let b = create(&client, &bare, sizes, false).await?;
         results[0].push((o, b));
