@@ -9,7 +9,8 @@ use kubeforge_testserver::options::Options;
 use kubeforge_testserver::{CustomResource, TestServer};
 use serde_json::{Value, json};
 
-use crate::support::{Harness, Kubectl, Output, start_with, summary};
+use crate::kubectl::run_stdin;
+use crate::support::{Harness, Kubectl, start_with, summary};
 
 const GROUP: &str = "demo.kubeforge.dev";
 const ECHOES: &str = "/apis/demo.kubeforge.dev/v1alpha1/namespaces/default/echoes";
@@ -561,18 +562,6 @@ async fn clashing_custom_kinds_do_not_start() {
     ));
 }
 
-async fn kubectl(k: &Arc<Kubectl>, args: &[&str], stdin: &str) -> Output {
-    let k = k.clone();
-    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        k.run_stdin(&refs, &stdin)
-    })
-    .await
-    .expect("kubectl task")
-}
-
 /// kubectl get (table with NAME and AGE, short name), apply -f (create, then update)
 /// and delete a custom kind over TLS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -585,13 +574,13 @@ async fn kubectl_gets_applies_and_deletes_echoes() {
         .await
         .expect("server");
     let k = Arc::new(Kubectl::new(&server));
-    kubectl(&k, &["get", "echoes"], "").await.ok();
+    run_stdin(&k, &["get", "echoes"], "").await.ok();
     let manifest = "apiVersion: demo.kubeforge.dev/v1alpha1\nkind: Echo\nmetadata:\n  name: hello\nspec:\n  message: hi\n  tags: [a, b]\n";
-    kubectl(&k, &["apply", "-f", "-"], manifest)
+    run_stdin(&k, &["apply", "-f", "-"], manifest)
         .await
         .ok()
         .stdout_is("echo.demo.kubeforge.dev/hello created");
-    let table = kubectl(&k, &["get", "echoes"], "").await.ok();
+    let table = run_stdin(&k, &["get", "echoes"], "").await.ok();
     let header: Vec<&str> = table
         .stdout
         .lines()
@@ -601,7 +590,7 @@ async fn kubectl_gets_applies_and_deletes_echoes() {
         .collect();
     assert_eq!(header, ["NAME", "AGE"], "{}", table.stdout);
     assert!(table.stdout.contains("hello"), "{}", table.stdout);
-    kubectl(
+    run_stdin(
         &k,
         &["get", "ec", "hello", "-o", "jsonpath={.spec.message}"],
         "",
@@ -610,11 +599,11 @@ async fn kubectl_gets_applies_and_deletes_echoes() {
     .ok()
     .stdout_is("hi");
     let changed = manifest.replace("message: hi", "message: bye");
-    kubectl(&k, &["apply", "-f", "-"], &changed)
+    run_stdin(&k, &["apply", "-f", "-"], &changed)
         .await
         .ok()
         .stdout_is("echo.demo.kubeforge.dev/hello configured");
-    kubectl(
+    run_stdin(
         &k,
         &[
             "get",
@@ -628,7 +617,7 @@ async fn kubectl_gets_applies_and_deletes_echoes() {
     .await
     .ok()
     .stdout_is("bye 2");
-    kubectl(
+    run_stdin(
         &k,
         &[
             "apply",
@@ -643,11 +632,11 @@ async fn kubectl_gets_applies_and_deletes_echoes() {
     .await
     .ok()
     .stdout_is("echo.demo.kubeforge.dev/hello serverside-applied");
-    kubectl(&k, &["delete", "echo", "hello"], "")
+    run_stdin(&k, &["delete", "echo", "hello"], "")
         .await
         .ok()
         .stdout_is("echo.demo.kubeforge.dev \"hello\" deleted");
-    kubectl(&k, &["get", "echoes", "hello"], "")
+    run_stdin(&k, &["get", "echoes", "hello"], "")
         .await
         .fails()
         .stderr_has("NotFound");
@@ -699,7 +688,7 @@ async fn binary_serves_a_custom_resource_from_the_flag() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let k = Arc::new(Kubectl::from_path(&kubeconfig));
-    let resources = kubectl(&k, &["api-resources", "--api-group", GROUP], "").await;
+    let resources = run_stdin(&k, &["api-resources", "--api-group", GROUP], "").await;
     let _ = child.kill();
     let _ = child.wait();
     resources.ok().stdout_has("echoes").stdout_has("ec ");

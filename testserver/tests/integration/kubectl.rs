@@ -29,7 +29,8 @@ async fn run(k: &Arc<Kubectl>, args: &[&str]) -> Output {
     .expect("kubectl task")
 }
 
-async fn run_stdin(k: &Arc<Kubectl>, args: &[&str], stdin: &str) -> Output {
+/// Runs kubectl with `stdin` off the async runtime.
+pub(crate) async fn run_stdin(k: &Arc<Kubectl>, args: &[&str], stdin: &str) -> Output {
     let k = k.clone();
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
     let stdin = stdin.to_owned();
