@@ -103,15 +103,51 @@ async fn set_value(api: &Api<ConfigMap>, name: &str, value: &str) {
     .expect("patch");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_existing_object_is_reconciled_once_after_sync() {
+/// A server, an API for ConfigMaps in `default`, an informer factory of that
+/// namespace, and a fresh [`Ctx`]. Bind `_server` to keep the server running.
+struct Setup {
+    _server: kubeforge_testserver::TestServer,
+    api: Api<ConfigMap>,
+    factory: SharedInformerFactory,
+    ctx: Arc<Ctx>,
+}
+
+/// A [`Setup`] whose namespace holds ConfigMaps named `names` (value "0"), settled so
+/// the informer's first list sees them all.
+async fn setup(names: &[&str]) -> Setup {
     let server = server().await;
     let client = client(&server);
     let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    create_configmaps(&api, "cm", 20).await;
+    for name in names {
+        api.create(&CreateOptions::default(), &configmap(name, "0"))
+            .await
+            .expect("create");
+    }
     settle(&api).await;
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    Setup {
+        _server: server,
+        api,
+        factory: SharedInformerFactory::namespaced(client, "default"),
+        ctx: Arc::new(Ctx::default()),
+    }
+}
+
+/// A [`Setup`] with ConfigMaps `prefix-0..n`.
+async fn setup_many(prefix: &str, n: usize) -> Setup {
+    let setup = setup(&[]).await;
+    create_configmaps(&setup.api, prefix, n).await;
+    settle(&setup.api).await;
+    setup
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_existing_object_is_reconciled_once_after_sync() {
+    let Setup {
+        _server,
+        factory,
+        ctx,
+        ..
+    } = setup_many("cm", 20).await;
     let controller = Controller::new(factory.informer::<ConfigMap>()).workers(4);
     let (shutdown, task) = start(controller, ctx.clone(), |req, ctx: Arc<Ctx>| async move {
         ctx.record(&req);
@@ -129,14 +165,13 @@ async fn every_existing_object_is_reconciled_once_after_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_object_is_reconciled_with_its_last_state() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    api.create(&CreateOptions::default(), &configmap("doomed", "first"))
-        .await
-        .expect("create");
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        api,
+        factory,
+        ctx,
+        ..
+    } = setup(&["doomed"]).await;
     let controller = Controller::new(factory.informer::<ConfigMap>());
     let (shutdown, task) = start(controller, ctx.clone(), |req, ctx: Arc<Ctx>| async move {
         ctx.record(&req);
@@ -170,14 +205,13 @@ async fn a_deleted_object_is_reconciled_with_its_last_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_back_off_per_key_and_a_success_resets_the_count() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    api.create(&CreateOptions::default(), &configmap("flaky", "0"))
-        .await
-        .expect("create");
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        api,
+        factory,
+        ctx,
+        ..
+    } = setup(&["flaky"]).await;
     let controller = Controller::new(factory.informer::<ConfigMap>());
     // Fails the first two attempts of every value, then succeeds.
     let (shutdown, task) = start(controller, ctx.clone(), |req, ctx: Arc<Ctx>| async move {
@@ -208,14 +242,12 @@ async fn failures_back_off_per_key_and_a_success_resets_the_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requeue_after_reconciles_again_without_a_change() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    api.create(&CreateOptions::default(), &configmap("poll", "0"))
-        .await
-        .expect("create");
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        factory,
+        ctx,
+        ..
+    } = setup(&["poll"]).await;
     let controller = Controller::new(factory.informer::<ConfigMap>());
     let (shutdown, task) = start(controller, ctx.clone(), |req, ctx: Arc<Ctx>| async move {
         ctx.record(&req);
@@ -376,13 +408,13 @@ async fn watched_objects_reconcile_the_keys_their_mapper_returns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_key_is_reconciled_by_two_workers_at_once() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    create_configmaps(&api, "hot", 5).await;
-    settle(&api).await;
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        api,
+        factory,
+        ctx,
+        ..
+    } = setup_many("hot", 5).await;
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let overlaps = Arc::new(AtomicU64::new(0));
     let max_parallel = Arc::new(AtomicU64::new(0));
@@ -437,13 +469,12 @@ async fn no_key_is_reconciled_by_two_workers_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_waits_for_reconciles_in_flight_and_starts_no_more() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    create_configmaps(&api, "slow", 6).await;
-    settle(&api).await;
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        factory,
+        ctx,
+        ..
+    } = setup_many("slow", 6).await;
     let started = Arc::new(AtomicU64::new(0));
     let controller = Controller::new(factory.informer::<ConfigMap>()).workers(2);
     let (shutdown, task) = {
@@ -476,17 +507,12 @@ async fn shutdown_waits_for_reconciles_in_flight_and_starts_no_more() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_reconcile_is_retried_and_its_worker_survives() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    api.create(&CreateOptions::default(), &configmap("boom", "0"))
-        .await
-        .expect("create");
-    api.create(&CreateOptions::default(), &configmap("calm", "0"))
-        .await
-        .expect("create");
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        factory,
+        ctx,
+        ..
+    } = setup(&["boom", "calm"]).await;
     let controller = Controller::new(factory.informer::<ConfigMap>());
     let (shutdown, task) = start(controller, ctx.clone(), |req, ctx: Arc<Ctx>| async move {
         ctx.record(&req);
@@ -568,16 +594,12 @@ impl ControllerMetricsProvider for Counting {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn named_controllers_report_every_reconcile_by_result() {
-    let server = server().await;
-    let client = client(&server);
-    let api = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    for name in ["ok", "bad"] {
-        api.create(&CreateOptions::default(), &configmap(name, "0"))
-            .await
-            .expect("create");
-    }
-    let factory = SharedInformerFactory::namespaced(client, "default");
-    let ctx = Arc::new(Ctx::default());
+    let Setup {
+        _server,
+        factory,
+        ctx,
+        ..
+    } = setup(&["ok", "bad"]).await;
     let metrics = Arc::new(Counting::default());
     let counts = metrics.counts.clone();
     let controller = Controller::new(factory.informer::<ConfigMap>())
