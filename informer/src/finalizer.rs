@@ -169,39 +169,10 @@ where
         .map(drop)
 }
 
-/// A finalizer must be a qualified name (`prefix/name`, the prefix a DNS
-/// subdomain), as the server checks; a plain name is refused for everything
-/// but the built-in `kubernetes` finalizer.
+/// A finalizer must be a qualified name with a prefix (`example.com/cleanup`): the
+/// server refuses unprefixed ones other than its own built-in finalizers.
 fn is_qualified(name: &str) -> bool {
-    let Some((prefix, rest)) = name.split_once('/') else {
-        return false;
-    };
-    let dns = |s: &str, max: usize| {
-        !s.is_empty()
-            && s.len() <= max
-            && s.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-            })
-    };
-    let name_ok = !rest.is_empty()
-        && rest.len() <= 63
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && rest
-            .as_bytes()
-            .first()
-            .is_some_and(u8::is_ascii_alphanumeric)
-        && rest
-            .as_bytes()
-            .last()
-            .is_some_and(u8::is_ascii_alphanumeric);
-    dns(prefix, 253) && name_ok
+    name.contains('/') && kubeforge_client::core::validation::qualified_name(name).is_empty()
 }
 
 #[cfg(test)]
