@@ -94,6 +94,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::time::micro_time;
+
 /// client-go's `JitterFactor`: a candidate waits between one and `1 + 1.2` retry
 /// periods between two attempts to acquire, so that candidates do not move in step.
 pub const JITTER_FACTOR: f64 = 1.2;
@@ -636,11 +638,6 @@ fn record_is_valid(
         _ => ours,
     };
     observed_at + duration > now
-}
-
-/// A `MicroTime`: RFC 3339 in UTC with exactly six fractional digits.
-fn micro_time(ts: jiff::Timestamp) -> String {
-    format!("{ts:.6}")
 }
 
 /// The record we write: ours, keeping the acquire time and transitions when we
@@ -1249,14 +1246,6 @@ mod tests {
             next_spec(Some(&huge), "me", 15, "t").lease_transitions,
             Some(i32::MAX)
         );
-    }
-
-    #[test]
-    fn micro_time_has_six_fractional_digits() {
-        let ts: jiff::Timestamp = "2024-06-01T12:34:56.123456789Z".parse().expect("parses");
-        assert_eq!(micro_time(ts), "2024-06-01T12:34:56.123456Z");
-        let whole: jiff::Timestamp = "2024-06-01T12:34:56Z".parse().expect("parses");
-        assert_eq!(micro_time(whole), "2024-06-01T12:34:56.000000Z");
     }
 
     #[test]

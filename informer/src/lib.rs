@@ -83,6 +83,7 @@ pub mod leader;
 pub mod lister;
 pub mod reflector;
 pub mod store;
+mod time;
 
 pub use controller::{Action, Controller, ObjectKey, ObjectState, Request};
 pub use factory::SharedInformerFactory;

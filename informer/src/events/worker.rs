@@ -20,8 +20,9 @@ use tokio::time::Instant;
 
 use super::correlator::{Correlator, CorrelatorConfig, Verdict};
 use super::series::{EventLog, LogKey, SeriesCache, SeriesKey, Step, Written};
-use super::types::{CoreEvent, Event, EventSeries, EventSource, micro_time, time};
+use super::types::{CoreEvent, Event, EventSeries, EventSource};
 use super::{Counters, EventApi, EventType, ObjectReference, Reporter};
+use crate::time::{micro_time, time};
 
 /// The longest note `events.k8s.io/v1` accepts (bytes); longer ones are cut.
 const MAX_NOTE_BYTES: usize = 1024;
